@@ -1,0 +1,608 @@
+"""The only writers of the tracker's domain rows.
+
+Every function here runs in one database transaction, locks the recommendation it changes, checks
+the rules, writes the row(s) and appends a ``HistoryEntry`` in the same transaction. The admin, the
+API, the management commands and the Celery tasks all call these functions; none of them writes a
+domain row directly.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import puremagic
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import roles
+from .errors import NotPermitted, StaleVersion, TransitionRefused
+from .models import (
+    Citation,
+    Evidence,
+    HistoryEntry,
+    Organization,
+    Recommendation,
+    SourceDocument,
+    Theme,
+    User,
+)
+from .search import normalize_for_search
+from .workflow import DONE_STATUSES, Status, allowed_targets, find_transition
+
+# Fields a recommendation's owner may change outside the workflow, and how history shows them.
+UPDATABLE_FIELDS = (
+    "title",
+    "title_en",
+    "owner_organization",
+    "owner",
+    "due_date",
+    "priority",
+    "progress",
+    "horizon",
+)
+ADMIN_ONLY_FIELDS = frozenset({"owner_organization"})
+
+
+def _lock(recommendation: Recommendation | int) -> Recommendation:
+    pk = recommendation if isinstance(recommendation, int) else recommendation.pk
+    return Recommendation.objects.select_for_update().get(pk=pk)
+
+
+def _check_version(recommendation: Recommendation, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != recommendation.version:
+        raise StaleVersion(
+            _(
+                "Kiến nghị %(code)s đã được người khác cập nhật (phiên bản hiện tại %(current)s, "
+                "bạn gửi phiên bản %(sent)s). Hãy tải lại rồi thử lại; chưa có gì bị thay đổi."
+            )
+            % {
+                "code": recommendation.code,
+                "current": recommendation.version,
+                "sent": expected_version,
+            },
+            current_version=recommendation.version,
+        )
+
+
+def _require_edit(actor: User, recommendation: Recommendation) -> None:
+    if not roles.can_edit_recommendation(actor, recommendation):
+        raise NotPermitted(
+            _("Bạn không có quyền thay đổi kiến nghị %(code)s: nó do %(org)s chủ trì.")
+            % {"code": recommendation.code, "org": recommendation.owner_organization}
+        )
+
+
+def _history(
+    recommendation: Recommendation,
+    *,
+    kind: str,
+    actor: User | None,
+    comment: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    changes: Mapping[str, Any] | None = None,
+    at: datetime.datetime | None = None,
+) -> HistoryEntry:
+    return HistoryEntry.objects.create(
+        recommendation=recommendation,
+        kind=kind,
+        actor=actor,
+        comment=comment,
+        from_status=from_status,
+        to_status=to_status,
+        changes=dict(changes or {}),
+        created_at=at or timezone.now(),
+    )
+
+
+def search_text_for(recommendation: Recommendation) -> str:
+    return normalize_for_search(
+        " ".join([recommendation.code, recommendation.title, recommendation.title_en, recommendation.quote])
+    )
+
+
+# --- Workflow -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def recommendation_transition(
+    *,
+    recommendation: Recommendation | int,
+    actor: User,
+    to_status: str,
+    comment: str = "",
+    expected_version: int | None = None,
+    at: datetime.datetime | None = None,
+) -> Recommendation:
+    """Move a recommendation to ``to_status`` through the workflow.
+
+    Rules: only allowed transitions (``workflow.TRANSITIONS``); rejecting, blocking and reopening
+    need a comment; ``implemented`` needs at least one piece of evidence that is not withdrawn;
+    ``verified`` must be done by someone other than the person who marked it implemented; the
+    actor must be allowed to edit the item; a stale ``expected_version`` is refused.
+    Side effects: status, progress, completion fields and version change; one history row.
+    A refusal raises and changes nothing.
+    """
+    locked = _lock(recommendation)
+    _require_edit(actor, locked)
+    _check_version(locked, expected_version)
+    comment = (comment or "").strip()
+    if to_status not in Status.values:
+        raise TransitionRefused(
+            _("Trạng thái “%(target)s” không tồn tại.") % {"target": to_status}, code="unknown_status"
+        )
+    current = Status(locked.status)
+    target = Status(to_status)
+    transition = find_transition(current, target)
+    if transition is None:
+        allowed = ", ".join(str(s.label) for s in allowed_targets(current)) or "—"
+        raise TransitionRefused(
+            _(
+                "Không thể chuyển %(code)s từ “%(source)s” sang “%(target)s”. "
+                "Từ “%(source)s” chỉ có thể chuyển sang: %(allowed)s."
+            )
+            % {"code": locked.code, "source": current.label, "target": target.label, "allowed": allowed}
+        )
+    if transition.requires_comment and not comment:
+        raise TransitionRefused(
+            _("Chuyển sang “%(target)s” cần ghi rõ lý do trong phần ghi chú.") % {"target": target.label},
+            code="comment_required",
+        )
+    if target == Status.IMPLEMENTED and not locked.evidence.filter(withdrawn_at__isnull=True).exists():
+        raise TransitionRefused(
+            _("Cần ít nhất một minh chứng trước khi đánh dấu %(code)s là đã thực hiện.")
+            % {"code": locked.code},
+            code="evidence_required",
+        )
+    if target == Status.VERIFIED and locked.implemented_by_id == actor.pk:
+        raise TransitionRefused(
+            _(
+                "Người đánh dấu %(code)s là đã thực hiện không thể tự xác minh; "
+                "việc xác minh phải do người khác thực hiện."
+            )
+            % {"code": locked.code},
+            code="four_eyes",
+        )
+
+    now = at or timezone.now()
+    update_fields = ["status", "version", "last_activity_at"]
+    locked.status = target
+    if target == Status.IMPLEMENTED:
+        locked.completed_at = now
+        locked.implemented_by = actor
+        locked.progress = 100
+        update_fields += ["completed_at", "implemented_by", "progress"]
+    elif target not in DONE_STATUSES and locked.implemented_by_id is not None:
+        # Leaving the done states (reopening) clears the completion it recorded.
+        locked.completed_at = None
+        locked.implemented_by = None
+        update_fields += ["completed_at", "implemented_by"]
+    locked.version += 1
+    locked.last_activity_at = now
+    locked.save(update_fields=update_fields)
+    _history(
+        locked,
+        kind=HistoryEntry.Kind.STATUS,
+        actor=actor,
+        comment=comment,
+        from_status=current,
+        to_status=target,
+        at=now,
+    )
+    return locked
+
+
+# --- Plain updates -------------------------------------------------------------------------------
+
+
+def _display(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+@transaction.atomic
+def recommendation_update(
+    *,
+    recommendation: Recommendation | int,
+    actor: User,
+    changes: Mapping[str, Any],
+    themes: Iterable[Theme] | None = None,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> Recommendation:
+    """Change a recommendation's descriptive and planning fields (never its status).
+
+    Rules: only ``UPDATABLE_FIELDS``; moving an item to another organization is for
+    administrators; the owner person must belong to the owner organization; values are validated
+    with ``full_clean``; a stale ``expected_version`` is refused. Writes one history row with the old
+    and new values; does nothing (and writes nothing) when no value changes.
+    """
+    locked = _lock(recommendation)
+    _require_edit(actor, locked)
+    _check_version(locked, expected_version)
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("Trường này không thể sửa trực tiếp.") for name in sorted(unknown)})
+    diff: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        old = getattr(locked, name)
+        if old != value:
+            if name in ADMIN_ONLY_FIELDS and not roles.is_administrator(actor):
+                raise NotPermitted(_("Chỉ quản trị viên mới được chuyển kiến nghị sang đơn vị khác."))
+            diff[name] = [_display(old), _display(value)]
+            setattr(locked, name, value)
+    if locked.owner is not None and locked.owner.organization_id != locked.owner_organization_id:
+        raise ValidationError(
+            {
+                "owner": _("Người phụ trách phải thuộc đơn vị chủ trì (%(org)s).")
+                % {"org": locked.owner_organization}
+            }
+        )
+    theme_list = list(themes) if themes is not None else None
+    if theme_list is not None:
+        old_slugs = sorted(locked.themes.values_list("slug", flat=True))
+        new_slugs = sorted(t.slug for t in theme_list)
+        if old_slugs != new_slugs:
+            diff["themes"] = [old_slugs, new_slugs]
+    if not diff:
+        return locked
+    locked.search_text = search_text_for(locked)
+    locked.full_clean(exclude=["related", "addressed_to", "themes"], validate_unique=False)
+    locked.version += 1
+    locked.last_activity_at = timezone.now()
+    locked.save(
+        update_fields=[n for n in diff if n != "themes"] + ["search_text", "version", "last_activity_at"]
+    )
+    if theme_list is not None and "themes" in diff:
+        locked.themes.set(theme_list)
+    _history(locked, kind=HistoryEntry.Kind.UPDATED, actor=actor, comment=comment, changes=diff)
+    return locked
+
+
+@transaction.atomic
+def recommendation_create(
+    *,
+    actor: User | None,
+    code: str,
+    title: str,
+    quote: str,
+    source_document: SourceDocument,
+    owner_organization: Organization,
+    themes: Iterable[Theme] = (),
+    addressed_to: Iterable[Organization] = (),
+    **fields: Any,
+) -> Recommendation:
+    """Create a recommendation in status ``proposed`` with a ``created`` history row.
+
+    Only administrators (or the system, ``actor=None``, when loading the catalogue) create items.
+    """
+    if actor is not None and not roles.can_create_recommendation(actor):
+        raise NotPermitted(_("Chỉ quản trị viên mới được thêm kiến nghị mới."))
+    recommendation = Recommendation(
+        code=code,
+        title=title,
+        quote=quote,
+        source_document=source_document,
+        owner_organization=owner_organization,
+        status=Status.PROPOSED,
+        **fields,
+    )
+    recommendation.search_text = search_text_for(recommendation)
+    recommendation.full_clean(exclude=["related", "addressed_to", "themes"])
+    recommendation.save()
+    recommendation.themes.set(list(themes))
+    recommendation.addressed_to.set(list(addressed_to))
+    _history(
+        recommendation,
+        kind=HistoryEntry.Kind.CREATED,
+        actor=actor,
+        to_status=Status.PROPOSED,
+    )
+    return recommendation
+
+
+@transaction.atomic
+def recommendation_check_in(
+    *, recommendation: Recommendation | int, actor: User, comment: str = ""
+) -> HistoryEntry:
+    """Record that the owner confirms the item is on track: resets the 'not updated' clock only."""
+    locked = _lock(recommendation)
+    if locked.owner_id != actor.pk:
+        _require_edit(actor, locked)
+    now = timezone.now()
+    locked.last_activity_at = now
+    locked.save(update_fields=["last_activity_at"])
+    return _history(
+        locked,
+        kind=HistoryEntry.Kind.CHECK_IN,
+        actor=actor,
+        comment=comment or _("Đúng tiến độ, không có thay đổi."),
+        at=now,
+    )
+
+
+# --- Evidence ------------------------------------------------------------------------------------
+
+
+def _detected_type(upload: UploadedFile) -> str:
+    """Content type of an upload, judged from its bytes, not from its name or the client."""
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    extension = os.path.splitext(upload.name or "")[1].lower()
+    if extension in {".txt", ".csv"}:
+        # Plain text has no magic number: accept it only if it is valid UTF-8 with no NUL byte.
+        if b"\x00" in head:
+            return ""
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as error:
+            # A multi-byte character cut at the end of the sample is still valid text.
+            if error.start < len(head) - 4:
+                return ""
+        return "text/csv" if extension == ".csv" else "text/plain"
+    try:
+        matches = puremagic.magic_string(head, filename=upload.name or None)
+    except (puremagic.PureError, ValueError):
+        return ""
+    allowed = settings.EVIDENCE_ALLOWED_TYPES
+    for match in matches:
+        if match.mime_type in allowed and extension in allowed[match.mime_type]:
+            return str(match.mime_type)
+    # Office files are ZIP archives; puremagic names them by their extension only when the
+    # archive looks like one, so check the ZIP signature and the internal layout ourselves.
+    if extension in {".docx", ".xlsx"} and head.startswith(b"PK\x03\x04"):
+        marker = b"word/" if extension == ".docx" else b"xl/"
+        upload.seek(0)
+        body = upload.read()
+        upload.seek(0)
+        if marker in body and b"[Content_Types].xml" in body:
+            return next(mime for mime, exts in allowed.items() if extension in exts)
+    return ""
+
+
+def validate_evidence_file(upload: UploadedFile) -> str:
+    """Return the file's content type or raise a ``ValidationError`` on the ``file`` field."""
+    limit = settings.EVIDENCE_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            {
+                "file": _("Tệp quá lớn (%(size)s byte); giới hạn là %(limit)s byte.")
+                % {"size": upload.size, "limit": limit}
+            }
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("Tệp rỗng.")})
+    content_type = _detected_type(upload)
+    if not content_type:
+        allowed = ", ".join(
+            sorted({ext for exts in settings.EVIDENCE_ALLOWED_TYPES.values() for ext in exts})
+        )
+        raise ValidationError(
+            {
+                "file": _(
+                    "Nội dung tệp không khớp với loại được phép (%(allowed)s) "
+                    "hoặc không khớp với phần mở rộng của tên tệp."
+                )
+                % {"allowed": allowed}
+            }
+        )
+    return content_type
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    recommendation: Recommendation | int,
+    actor: User,
+    kind: str,
+    note: str = "",
+    url: str = "",
+    file: UploadedFile | None = None,
+) -> Evidence:
+    """Attach a note, a link or a file to a recommendation.
+
+    Rules: the actor may edit the item; a note needs text, a link an http(s) URL, a file must be
+    within ``EVIDENCE_MAX_BYTES`` and of an allowed type judged by its content. Writes an
+    ``evidence_added`` history row; the item's 'last updated' clock restarts.
+    """
+    locked = _lock(recommendation)
+    _require_edit(actor, locked)
+    note = (note or "").strip()
+    url = (url or "").strip()
+    evidence = Evidence(recommendation=locked, kind=kind, note=note, submitted_by=actor)
+    if kind == Evidence.Kind.NOTE:
+        if not note:
+            raise ValidationError({"note": _("Minh chứng dạng ghi chú cần có nội dung.")})
+    elif kind == Evidence.Kind.LINK:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError as error:
+            raise ValidationError(
+                {"url": _("Đường dẫn không hợp lệ (cần http:// hoặc https://).")}
+            ) from error
+        evidence.url = url
+    elif kind == Evidence.Kind.FILE:
+        if file is None:
+            raise ValidationError({"file": _("Chưa chọn tệp minh chứng.")})
+        evidence.content_type = validate_evidence_file(file)
+        evidence.original_filename = os.path.basename(file.name or "")[:255]
+        evidence.size = file.size
+        evidence.file = file
+    else:
+        raise ValidationError({"kind": _("Loại minh chứng không hợp lệ.")})
+    evidence.full_clean(exclude=["file"])
+    evidence.save()
+    now = timezone.now()
+    Recommendation.objects.filter(pk=locked.pk).update(last_activity_at=now)
+    _history(
+        locked,
+        kind=HistoryEntry.Kind.EVIDENCE_ADDED,
+        actor=actor,
+        changes={"evidence_id": evidence.pk, "kind": kind},
+        at=now,
+    )
+    return evidence
+
+
+@transaction.atomic
+def evidence_withdraw(*, evidence: Evidence | int, actor: User, reason: str) -> Evidence:
+    """Withdraw a piece of evidence: it is kept, marked withdrawn, and the act is recorded.
+
+    Rules: a reason is required; the last remaining evidence of an implemented or verified item
+    cannot be withdrawn (reopen the item first).
+    """
+    pk = evidence if isinstance(evidence, int) else evidence.pk
+    target = Evidence.objects.select_related("recommendation").get(pk=pk)
+    locked = _lock(target.recommendation_id)
+    _require_edit(actor, locked)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"withdrawal_reason": _("Cần ghi lý do rút minh chứng.")})
+    if target.withdrawn_at is not None:
+        raise ValidationError({"withdrawal_reason": _("Minh chứng này đã được rút trước đó.")})
+    remaining = locked.evidence.filter(withdrawn_at__isnull=True).exclude(pk=target.pk).exists()
+    if locked.status in DONE_STATUSES and not remaining:
+        raise TransitionRefused(
+            _(
+                "Không thể rút minh chứng cuối cùng của một kiến nghị đã thực hiện; "
+                "hãy mở lại kiến nghị trước."
+            ),
+            code="evidence_required",
+        )
+    target.withdrawn_at = timezone.now()
+    target.withdrawn_by = actor
+    target.withdrawal_reason = reason
+    target.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    _history(
+        locked,
+        kind=HistoryEntry.Kind.EVIDENCE_WITHDRAWN,
+        actor=actor,
+        comment=reason,
+        changes={"evidence_id": target.pk},
+    )
+    return target
+
+
+# --- Catalogue -----------------------------------------------------------------------------------
+
+
+@dataclass
+class CatalogueLoadResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.created) + len(self.updated)
+
+
+@transaction.atomic
+def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
+    """Load (or refresh) the catalogue of sources, organizations, themes and recommendations.
+
+    Idempotent: rows are matched by their stable codes. New recommendations start in status
+    ``proposed``, owned by the organization the text addresses. Existing recommendations get their
+    provenance (quote, place, proposer, addressees, themes, relations) refreshed, but never their
+    status, owner, due date, progress or evidence: those belong to the people tracking them.
+    """
+    result = CatalogueLoadResult()
+    sources = {}
+    for row in catalogue["sources"]:
+        sources[str(row["key"])], _created = SourceDocument.objects.update_or_create(
+            key=str(row["key"]),
+            defaults={
+                "file_name": row["file"],
+                "title": row["title"],
+                "authors": row.get("authors") or "",
+                "outlet": row.get("outlet") or "",
+                "published_on": row.get("published_on"),
+                "language": row.get("language") or "vi",
+            },
+        )
+    organizations: dict[str, Organization] = {}
+    for row in catalogue["organizations"]:
+        organizations[row["code"]], _created = Organization.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "name_en": row.get("name_en") or "",
+                "kind": row.get("kind") or Organization.Kind.OTHER,
+            },
+        )
+    for row in catalogue["organizations"]:
+        if row.get("parent"):
+            org = organizations[row["code"]]
+            org.parent = organizations[row["parent"]]
+            org.save(update_fields=["parent"])
+    themes: dict[str, Theme] = {}
+    for row in catalogue["themes"]:
+        themes[row["slug"]], _created = Theme.objects.update_or_create(
+            slug=row["slug"], defaults={"name": row["name"], "name_en": row.get("name_en") or ""}
+        )
+
+    by_code: dict[str, Recommendation] = {}
+    for row in catalogue["recommendations"]:
+        provenance = {
+            "title_en": row.get("title_en") or "",
+            "source_location": row.get("location") or "",
+            "source_paragraph": row.get("paragraph"),
+            "proposer_person": row.get("proposer_person") or "",
+            "proposer_organization": organizations.get(row.get("proposer_organization") or ""),
+            "horizon": row.get("horizon"),
+            "decision_note": row.get("decision_note") or "",
+        }
+        existing = Recommendation.objects.filter(code=row["code"]).first()
+        if existing is None:
+            rec = recommendation_create(
+                actor=None,
+                code=row["code"],
+                title=row["title"],
+                quote=row["quote"],
+                source_document=sources[str(row["source"])],
+                owner_organization=organizations[row["owner_organization"]],
+                themes=[themes[slug] for slug in row.get("themes") or []],
+                addressed_to=[organizations[c] for c in row.get("addressed_to") or []],
+                priority=row.get("priority") or Recommendation.Priority.MEDIUM,
+                **provenance,
+            )
+            result.created.append(rec.code)
+        else:
+            rec = existing
+            for name, value in provenance.items():
+                setattr(rec, name, value)
+            rec.title = row["title"]
+            rec.quote = row["quote"]
+            rec.source_document = sources[str(row["source"])]
+            rec.search_text = search_text_for(rec)
+            rec.save(update_fields=[*provenance, "title", "quote", "source_document", "search_text"])
+            rec.themes.set([themes[slug] for slug in row.get("themes") or []])
+            rec.addressed_to.set([organizations[c] for c in row.get("addressed_to") or []])
+            result.updated.append(rec.code)
+        rec.citations.all().delete()
+        Citation.objects.bulk_create(
+            Citation(
+                recommendation=rec,
+                source_document=rec.source_document,
+                location=place.get("location") or "",
+                paragraph=place.get("paragraph"),
+                quote=place["quote"],
+            )
+            for place in row.get("also_at") or []
+        )
+        by_code[rec.code] = rec
+    for row in catalogue["recommendations"]:
+        by_code[row["code"]].related.set([by_code[c] for c in row.get("related") or []])
+    return result
