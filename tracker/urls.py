@@ -10,4 +10,6 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("recommendations.api.urls")),
+    path("", include("recommendations.urls")),
 ]
