@@ -8,6 +8,7 @@ turns on the production hardening that ``manage.py check --deploy`` expects.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -96,6 +97,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes share the embedded database (web, worker, scheduler): wait for the
     # write lock instead of failing at once, and take it at the start of a transaction.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # Tests on a file, not in memory, so that a Celery worker started by the reminder integration
+    # test reads the same data; one file per test run so that concurrent runs never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "recommendations.User"
@@ -179,6 +183,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 
 # Reminders and escalation.
 REMINDER_DUE_SOON_DAYS = env.int("REMINDER_DUE_SOON_DAYS", default=14)
@@ -186,6 +191,9 @@ REMINDER_STALE_DAYS = env.int("REMINDER_STALE_DAYS", default=30)
 CHECK_IN_LINK_MAX_AGE_DAYS = env.int("CHECK_IN_LINK_MAX_AGE_DAYS", default=14)
 ESCALATION_OVERDUE_DAYS = env.int("ESCALATION_OVERDUE_DAYS", default=14)
 ESCALATION_MISSED_DIGESTS = env.int("ESCALATION_MISSED_DIGESTS", default=3)
+# Sending retries on SMTP errors: exponential backoff from this base, at most this many retries.
+REMINDER_RETRY_BACKOFF_SECONDS = env.int("REMINDER_RETRY_BACKOFF_SECONDS", default=60)
+REMINDER_MAX_RETRIES = env.int("REMINDER_MAX_RETRIES", default=6)
 
 # REST API.
 REST_FRAMEWORK = {
