@@ -1,0 +1,759 @@
+"""Django admin: the ministry staff's main tool.
+
+Thin by design: every change goes through ``services`` (status only through the workflow form and
+action, evidence through ``evidence_add``/``evidence_withdraw``), object-level rules come from
+``roles``, reads from ``selectors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import roles, selectors, services
+from .errors import DomainError
+from .forms import (
+    BulkTransitionForm,
+    EvidenceInlineForm,
+    ImportForm,
+    RecommendationAdminForm,
+    TransitionForm,
+    WithdrawEvidenceForm,
+)
+from .models import (
+    Citation,
+    Evidence,
+    HistoryEntry,
+    Organization,
+    Recommendation,
+    ReminderDelivery,
+    SourceDocument,
+    Theme,
+    User,
+)
+from .tabular import EXPORT_COLUMNS, TableError, read_table, recommendation_export_rows, write_csv, write_xlsx
+from .workflow import Status, Timeliness, allowed_targets
+
+admin.site.site_header = gettext_lazy("Theo dõi kiến nghị ngoại giao số")
+admin.site.site_title = gettext_lazy("Theo dõi kiến nghị")
+admin.site.index_title = gettext_lazy("Quản trị")
+
+
+class RoleAwareAdmin(admin.ModelAdmin):
+    """Every member of a role may look; model permissions decide the rest."""
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.can_view(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return roles.can_view(request.user) or super().has_module_permission(request)
+
+
+class TimelinessFilter(admin.SimpleListFilter):
+    title = gettext_lazy("tiến độ so với hạn")
+    parameter_name = "timeliness"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, str(label)) for value, label in Timeliness.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        value = self.value()
+        if value in Timeliness.values:
+            return queryset.filter(selectors.timeliness_filter(value))
+        return queryset
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    form = EvidenceInlineForm
+    fields = ("kind", "note", "url", "file", "submitted_by", "submitted_at", "withdrawn_at")
+    readonly_fields = ("submitted_by", "submitted_at", "withdrawn_at")
+    extra = 0
+    can_delete = False
+    verbose_name_plural = gettext_lazy("minh chứng (thêm mới tại đây; rút minh chứng ở trang Minh chứng)")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
+        return super().get_queryset(request).select_related("submitted_by")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.can_view(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is not None and roles.can_edit_recommendation(request.user, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Submitted evidence is never edited in place; it can only be withdrawn, with a reason.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class HistoryInline(admin.TabularInline):
+    model = HistoryEntry
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "comment", "changes")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HistoryEntry]:
+        return super().get_queryset(request).select_related("actor")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.can_view(request.user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CitationInline(HistoryInline):
+    model = Citation  # type: ignore[assignment]
+    fields = ("source_document", "location", "paragraph", "quote")
+    readonly_fields = fields
+    ordering = ("paragraph",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return Citation.objects.filter().select_related("source_document")
+
+
+PROVENANCE_FIELDS = (
+    "code",
+    "quote",
+    "source_document",
+    "source_location",
+    "source_paragraph",
+    "proposer_person",
+    "proposer_organization",
+    "addressed_to",
+    "related",
+    "decision_note",
+)
+WORKFLOW_FIELDS = ("status", "progress_bar", "timeliness_label", "completed_at", "implemented_by", "version")
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(RoleAwareAdmin):
+    form = RecommendationAdminForm
+    list_display = (
+        "code",
+        "title",
+        "owner_organization",
+        "owner",
+        "status_label",
+        "due_date",
+        "timeliness_label",
+        "progress_bar",
+    )
+    list_display_links = ("code", "title")
+    list_filter = (
+        "status",
+        TimelinessFilter,
+        "source_document",
+        "owner_organization",
+        "themes",
+        "priority",
+    )
+    search_fields = ("code",)  # the search itself is diacritic-insensitive, see get_search_results
+    search_help_text = gettext_lazy("Tìm theo mã, tiêu đề, trích dẫn — có dấu hay không dấu đều được.")
+    list_per_page = 50
+    inlines = (EvidenceInline, HistoryInline, CitationInline)
+    actions = ("export_csv", "export_xlsx", "transition_selected")
+    autocomplete_fields = ("owner",)
+    change_form_template = "admin/recommendations/recommendation/change_form.html"
+    change_list_template = "admin/recommendations/recommendation/change_list.html"
+
+    # --- reads ---
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Recommendation]:
+        return selectors.recommendation_list()
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Recommendation], search_term: str
+    ) -> tuple[QuerySet[Recommendation], bool]:
+        return selectors.recommendation_search(queryset, search_term), False
+
+    @admin.display(description=gettext_lazy("trạng thái"), ordering="status")
+    def status_label(self, obj: Recommendation) -> str:
+        return format_html('<span class="status status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=gettext_lazy("tiến độ so với hạn"))
+    def timeliness_label(self, obj: Recommendation) -> str:
+        value = getattr(obj, "timeliness_value", None) or obj.timeliness
+        return str(Timeliness(value).label) if value else "—"
+
+    @admin.display(description=gettext_lazy("tiến độ"), ordering="progress")
+    def progress_bar(self, obj: Recommendation) -> str:
+        return format_html('<progress max="100" value="{}"></progress> {}%', obj.progress, obj.progress)
+
+    # --- permissions ---
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return super().has_change_permission(request) or roles.is_owner_role(request.user)
+        return roles.can_edit_recommendation(request.user, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return roles.can_create_recommendation(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Recommendations, like their evidence and history, are never deleted: reject them instead.
+        return False
+
+    # --- the form ---
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return (
+                (None, {"fields": ("code", "title", "title_en", "quote", "themes", "priority", "horizon")}),
+                (
+                    _("Nguồn"),
+                    {
+                        "fields": (
+                            "source_document",
+                            "source_location",
+                            "source_paragraph",
+                            "proposer_person",
+                            "proposer_organization",
+                            "addressed_to",
+                        )
+                    },
+                ),
+                (_("Phụ trách"), {"fields": ("owner_organization", "owner", "due_date")}),
+            )
+        return (
+            (None, {"fields": ("code", "title", "title_en", "themes", "priority", "horizon")}),
+            (
+                _("Phụ trách và tiến độ"),
+                {"fields": ("owner_organization", "owner", "due_date", "progress", *WORKFLOW_FIELDS)},
+            ),
+            (
+                _("Nguồn"),
+                {"fields": PROVENANCE_FIELDS[1:]},
+            ),
+            (None, {"fields": ("loaded_version",), "classes": ("hidden",)}),
+        )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ()
+        readonly = [*PROVENANCE_FIELDS, *WORKFLOW_FIELDS, "last_activity_at"]
+        if not roles.is_administrator(request.user):
+            readonly.append("owner_organization")
+        if obj.status in {Status.IMPLEMENTED, Status.VERIFIED, Status.REJECTED}:
+            readonly.append("progress")
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: Recommendation, form: ModelForm, change: bool) -> None:
+        data = form.cleaned_data
+        if not change:
+            created = services.recommendation_create(
+                actor=request.user,  # type: ignore[arg-type]
+                code=data["code"],
+                title=data["title"],
+                quote=data["quote"],
+                source_document=data["source_document"],
+                owner_organization=data["owner_organization"],
+                themes=data.get("themes") or [],
+                addressed_to=data.get("addressed_to") or [],
+                **{
+                    name: data[name]
+                    for name in (
+                        "title_en",
+                        "source_location",
+                        "source_paragraph",
+                        "proposer_person",
+                        "proposer_organization",
+                        "owner",
+                        "due_date",
+                        "priority",
+                        "horizon",
+                    )
+                    if name in data
+                },
+            )
+            obj.pk = created.pk
+            return
+        changes = {
+            name: data[name]
+            for name in form.changed_data
+            if name in services.UPDATABLE_FIELDS and name in data
+        }
+        services.recommendation_update(
+            recommendation=obj.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            changes=changes,
+            themes=data["themes"] if "themes" in form.changed_data else None,
+            expected_version=data.get("loaded_version"),
+        )
+
+    def save_related(self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool) -> None:
+        # Many-to-many fields were saved by the service; only the evidence inline is left.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if formset.model is not Evidence:
+            return
+        for evidence_form in formset.forms:
+            if evidence_form.instance.pk or not evidence_form.has_changed():
+                continue
+            data = evidence_form.cleaned_data
+            services.evidence_add(
+                recommendation=form.instance.pk,
+                actor=request.user,  # type: ignore[arg-type]
+                kind=data["kind"],
+                note=data.get("note") or "",
+                url=data.get("url") or "",
+                file=data.get("file"),
+            )
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        if object_id:
+            obj = self.get_object(request, object_id)
+            if obj is not None:
+                extra_context["transition_form"] = TransitionForm(
+                    current_status=obj.status, initial={"version": obj.version}
+                )
+                extra_context["can_transition"] = roles.can_edit_recommendation(request.user, obj) and bool(
+                    allowed_targets(obj.status)
+                )
+                extra_context["transition_url"] = reverse(
+                    "admin:recommendations_recommendation_transition", args=[obj.pk]
+                )
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (DomainError, ValidationError) as error:
+            # The whole save ran in one transaction and was rolled back: nothing changed.
+            self.message_user(request, _describe(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    # --- workflow ---
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "<path:object_id>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="recommendations_recommendation_transition",
+            ),
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="recommendations_recommendation_import",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def transition_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        obj = get_object_or_404(Recommendation, pk=object_id)
+        change_url = reverse("admin:recommendations_recommendation_change", args=[obj.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url)
+        if not self.has_view_permission(request, obj):
+            raise PermissionDenied
+        form = TransitionForm(request.POST, current_status=obj.status)
+        if not form.is_valid():
+            errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            self.message_user(
+                request, _("Yêu cầu chuyển trạng thái không hợp lệ: %s") % errors, messages.ERROR
+            )
+            return HttpResponseRedirect(change_url)
+        try:
+            updated = services.recommendation_transition(
+                recommendation=obj.pk,
+                actor=request.user,  # type: ignore[arg-type]
+                to_status=form.cleaned_data["to_status"],
+                comment=form.cleaned_data["comment"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except DomainError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("Đã chuyển %(code)s sang “%(status)s”.")
+                % {"code": updated.code, "status": updated.get_status_display()},
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(change_url)
+
+    @admin.action(
+        description=gettext_lazy("Chuyển trạng thái các kiến nghị đã chọn…"), permissions=["change"]
+    )
+    def transition_selected(
+        self, request: HttpRequest, queryset: QuerySet[Recommendation]
+    ) -> HttpResponse | None:
+        if "apply" in request.POST:
+            form = BulkTransitionForm(request.POST)
+            if form.is_valid():
+                done, refused = [], []
+                for rec in queryset.order_by("code"):
+                    try:
+                        services.recommendation_transition(
+                            recommendation=rec.pk,
+                            actor=request.user,  # type: ignore[arg-type]
+                            to_status=form.cleaned_data["to_status"],
+                            comment=form.cleaned_data["comment"],
+                        )
+                    except DomainError as error:
+                        refused.append(str(error))
+                    else:
+                        done.append(rec.code)
+                if done:
+                    self.message_user(
+                        request,
+                        _("Đã chuyển trạng thái %(n)s kiến nghị: %(codes)s.")
+                        % {"n": len(done), "codes": ", ".join(done)},
+                        messages.SUCCESS,
+                    )
+                for reason in refused:
+                    self.message_user(request, reason, messages.ERROR)
+                return None
+        else:
+            form = BulkTransitionForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Chuyển trạng thái"),
+            "form": form,
+            "queryset": queryset,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/recommendations/recommendation/bulk_transition.html", context)
+
+    # --- import and export ---
+
+    @admin.action(description=gettext_lazy("Xuất các kiến nghị đã chọn ra CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Recommendation]) -> HttpResponse:
+        content = write_csv(EXPORT_COLUMNS, recommendation_export_rows(queryset))
+        return _download(content, "text/csv; charset=utf-8", "recommendations.csv")
+
+    @admin.action(description=gettext_lazy("Xuất các kiến nghị đã chọn ra XLSX"), permissions=["view"])
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Recommendation]) -> HttpResponse:
+        content = write_xlsx(EXPORT_COLUMNS, recommendation_export_rows(queryset), title="recommendations")
+        return _download(
+            content,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "recommendations.xlsx",
+        )
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        result = None
+        if request.method == "POST":
+            form = ImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                if upload.size > settings.IMPORT_MAX_BYTES:
+                    form.add_error("file", _("Tệp quá lớn (tối đa %s byte).") % settings.IMPORT_MAX_BYTES)
+                else:
+                    try:
+                        rows = read_table(upload.read(), upload.name)
+                    except TableError as error:
+                        form.add_error("file", str(error))
+                    else:
+                        result = services.recommendations_import(
+                            rows=rows,
+                            actor=request.user,  # type: ignore[arg-type]
+                        )
+                        if not result.errors:
+                            self.message_user(
+                                request,
+                                _("Đã nhập: %(c)s kiến nghị mới, %(u)s cập nhật, %(n)s không đổi.")
+                                % {
+                                    "c": len(result.created),
+                                    "u": len(result.updated),
+                                    "n": len(result.unchanged),
+                                },
+                                messages.SUCCESS,
+                            )
+                            return HttpResponseRedirect(
+                                reverse("admin:recommendations_recommendation_changelist")
+                            )
+        else:
+            form = ImportForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Nhập kiến nghị từ CSV/XLSX"),
+            "form": form,
+            "result": result,
+            "columns": services.IMPORT_COLUMNS,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/recommendations/recommendation/import.html", context)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+        return " ".join(error.messages)
+    return str(error)
+
+
+def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = HttpResponse(content, content_type=content_type)
+    stem, _dot, ext = filename.rpartition(".")
+    response["Content-Disposition"] = f'attachment; filename="{stem}-{stamp}.{ext}"'
+    return response
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(RoleAwareAdmin):
+    list_display = ("recommendation", "kind", "summary", "submitted_by", "submitted_at", "withdrawn_at")
+    list_filter = ("kind", ("withdrawn_at", admin.EmptyFieldListFilter))
+    list_select_related = ("recommendation", "submitted_by")
+    search_fields = ("recommendation__code", "note", "original_filename", "url")
+    readonly_fields = (
+        "recommendation",
+        "kind",
+        "note",
+        "url",
+        "download_link",
+        "content_type",
+        "size",
+        "submitted_by",
+        "submitted_at",
+        "withdrawn_at",
+        "withdrawn_by",
+        "withdrawal_reason",
+    )
+    fields = readonly_fields
+    change_form_template = "admin/recommendations/evidence/change_form.html"
+
+    @admin.display(description=gettext_lazy("nội dung"))
+    def summary(self, obj: Evidence) -> str:
+        return obj.original_filename or obj.url or obj.note[:80]
+
+    @admin.display(description=gettext_lazy("tệp"))
+    def download_link(self, obj: Evidence) -> str:
+        if not obj.file:
+            return "—"
+        url = reverse("admin:recommendations_evidence_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_filename or _("tải về"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # evidence is added from its recommendation's page
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/withdraw/",
+                self.admin_site.admin_view(self.withdraw_view),
+                name="recommendations_evidence_withdraw",
+            ),
+            path(
+                "<path:object_id>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="recommendations_evidence_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        if object_id:
+            obj = self.get_object(request, object_id)
+            if obj is not None and obj.withdrawn_at is None:
+                extra_context["can_withdraw"] = roles.can_edit_recommendation(
+                    request.user, obj.recommendation
+                )
+                extra_context["withdraw_url"] = reverse(
+                    "admin:recommendations_evidence_withdraw", args=[obj.pk]
+                )
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def withdraw_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        evidence = get_object_or_404(Evidence.objects.select_related("recommendation"), pk=object_id)
+        if not roles.can_edit_recommendation(request.user, evidence.recommendation):
+            raise PermissionDenied
+        change_url = reverse("admin:recommendations_evidence_change", args=[evidence.pk])
+        if request.method == "POST":
+            form = WithdrawEvidenceForm(request.POST)
+            if form.is_valid():
+                try:
+                    services.evidence_withdraw(
+                        evidence=evidence.pk,
+                        actor=request.user,  # type: ignore[arg-type]
+                        reason=form.cleaned_data["reason"],
+                    )
+                except (DomainError, ValidationError) as error:
+                    self.message_user(request, _describe(error), messages.ERROR)
+                else:
+                    self.message_user(request, _("Đã rút minh chứng; việc rút đã được ghi vào lịch sử."))
+                return HttpResponseRedirect(change_url)
+        else:
+            form = WithdrawEvidenceForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Rút minh chứng"),
+            "form": form,
+            "evidence": evidence,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/recommendations/evidence/withdraw.html", context)
+
+    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        evidence = get_object_or_404(Evidence, pk=object_id)
+        if not self.has_view_permission(request, evidence) or not evidence.file:
+            raise PermissionDenied
+        response = FileResponse(
+            evidence.file.open("rb"),
+            as_attachment=True,
+            filename=evidence.original_filename or "evidence",
+            content_type=evidence.content_type or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class ReadOnlyAdmin(RoleAwareAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HistoryEntry)
+class HistoryEntryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "recommendation", "kind", "from_status", "to_status", "actor", "comment")
+    list_filter = ("kind", "to_status")
+    list_select_related = ("recommendation", "actor")
+    search_fields = ("recommendation__code", "comment")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ReminderDelivery)
+class ReminderDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "recipient", "kind", "period", "state", "attempts", "item_count", "sent_at")
+    list_filter = ("kind", "state", "period")
+    list_select_related = ("recipient",)
+    search_fields = ("recipient__username", "recipient__email", "period")
+    readonly_fields = (
+        "recipient",
+        "kind",
+        "period",
+        "state",
+        "attempts",
+        "item_count",
+        "subject",
+        "message_id",
+        "last_error",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+    )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.is_administrator(request.user) or super(RoleAwareAdmin, self).has_view_permission(
+            request, obj
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(RoleAwareAdmin):
+    list_display = ("code", "name", "name_en", "kind", "parent", "focal_person")
+    list_filter = ("kind",)
+    list_select_related = ("parent", "focal_person")
+    search_fields = ("code", "name", "name_en")
+    autocomplete_fields = ("focal_person", "parent")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SourceDocument)
+class SourceDocumentAdmin(RoleAwareAdmin):
+    list_display = ("key", "title", "outlet", "published_on", "file_name")
+    search_fields = ("key", "title", "authors")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Theme)
+class ThemeAdmin(RoleAwareAdmin):
+    list_display = ("slug", "name", "name_en")
+    search_fields = ("slug", "name", "name_en")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "organization", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "organization")
+    list_select_related = ("organization",)
+    search_fields = ("username", "first_name", "last_name", "email")
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (
+            gettext_lazy("Đơn vị và thư nhắc việc"),
+            {"fields": ("organization", "preferred_language", "receives_weekly_digest")},
+        ),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (gettext_lazy("Đơn vị"), {"fields": ("email", "organization", "preferred_language")}),
+    )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # People who own items, submitted evidence or appear in history are deactivated instead.
+        return request.user.is_superuser and (obj is None or not _user_has_records(obj))
+
+
+def _user_has_records(user: User) -> bool:
+    return (
+        HistoryEntry.objects.filter(actor=user).exists()
+        or Evidence.objects.filter(submitted_by=user).exists()
+        or Recommendation.objects.filter(owner=user).exists()
+    )

@@ -1,0 +1,119 @@
+"""Forms of the admin's workflow, evidence, import and withdrawal pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import Evidence, Recommendation
+from .workflow import Status, allowed_targets
+
+
+class RecommendationAdminForm(forms.ModelForm):
+    """The change form carries the version it was loaded at, so a stale save is refused."""
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Recommendation
+        fields = (
+            "code",
+            "title",
+            "title_en",
+            "quote",
+            "themes",
+            "priority",
+            "horizon",
+            "source_document",
+            "source_location",
+            "source_paragraph",
+            "proposer_person",
+            "proposer_organization",
+            "addressed_to",
+            "owner_organization",
+            "owner",
+            "due_date",
+            "progress",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.fields["loaded_version"].initial = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        loaded = cleaned.get("loaded_version")
+        if self.instance.pk and loaded is not None:
+            current = Recommendation.objects.values_list("version", flat=True).get(pk=self.instance.pk)
+            if current != loaded:
+                raise ValidationError(
+                    _(
+                        "Kiến nghị này vừa được người khác cập nhật (phiên bản %(current)s, trang của bạn "
+                        "là phiên bản %(loaded)s). Hãy tải lại trang; thay đổi của bạn chưa được lưu."
+                    )
+                    % {"current": current, "loaded": loaded},
+                    code="stale",
+                )
+        owner = cleaned.get("owner", self.instance.owner if self.instance.pk else None)
+        organization = cleaned.get(
+            "owner_organization", self.instance.owner_organization if self.instance.pk else None
+        )
+        try:
+            services.validate_owner(owner=owner, owner_organization=organization)
+        except ValidationError as error:
+            if "owner" in self.fields:
+                self.add_error("owner", error.message_dict["owner"])
+            else:
+                raise ValidationError(error.message_dict["owner"]) from error
+        return cleaned
+
+
+class EvidenceInlineForm(forms.ModelForm):
+    class Meta:
+        model = Evidence
+        fields = ("kind", "note", "url", "file")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.instance.pk or not self.has_changed():
+            return cleaned
+        try:
+            services.evidence_validate(
+                kind=cleaned.get("kind") or "",
+                note=cleaned.get("note") or "",
+                url=cleaned.get("url") or "",
+                file=cleaned.get("file"),
+            )
+        except ValidationError as error:
+            for field_name, messages in error.message_dict.items():
+                self.add_error(field_name if field_name in self.fields else None, messages)
+        return cleaned
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("Chuyển sang"))
+    comment = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, current_status: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        targets = allowed_targets(current_status) if current_status else list(Status)
+        self.fields["to_status"].choices = [(s.value, s.label) for s in targets]
+
+
+class BulkTransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("Chuyển sang"), choices=Status.choices)
+    comment = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("Tệp CSV hoặc XLSX"))
+
+
+class WithdrawEvidenceForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do rút minh chứng"), widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,150 @@
+"""CSV and XLSX for recommendations: reading uploaded tables and writing exports.
+
+Writing escapes cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR), so an
+exported quote can never execute in the reader's spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from .models import Recommendation
+
+EXPORT_COLUMNS = (
+    "code",
+    "title",
+    "title_en",
+    "status",
+    "owner_organization",
+    "owner",
+    "due_date",
+    "timeliness",
+    "progress",
+    "priority",
+    "horizon",
+    "themes",
+    "source",
+    "location",
+    "proposer_person",
+    "proposer_organization",
+    "quote",
+)
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Key under which read_table keeps each row's line number in the file, for error messages.
+ROW_NUMBER = "_row"
+
+
+class TableError(ValueError):
+    """The uploaded file cannot be read as a table."""
+
+
+def escape_formula(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def recommendation_export_rows(queryset: QuerySet[Recommendation]) -> Iterator[list[Any]]:
+    """Rows for ``EXPORT_COLUMNS``; ``queryset`` should come from ``selectors.recommendation_list``."""
+    for rec in queryset.prefetch_related("themes"):
+        timeliness = getattr(rec, "timeliness_value", None) or rec.timeliness
+        yield [
+            rec.code,
+            rec.title,
+            rec.title_en,
+            rec.status,
+            rec.owner_organization.code,
+            rec.owner.username if rec.owner else "",
+            rec.due_date,
+            timeliness or "",
+            rec.progress,
+            rec.priority,
+            rec.horizon,
+            ";".join(sorted(t.slug for t in rec.themes.all())),
+            rec.source_document.key,
+            rec.source_location,
+            rec.proposer_person,
+            rec.proposer_organization.code if rec.proposer_organization else "",
+            rec.quote,
+        ]
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else escape_formula(_cell_text(v)) for v in row])
+    # The BOM makes spreadsheet programs read the Vietnamese text as UTF-8.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "data") -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # noqa: S101 -- a new workbook always has one sheet
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([escape_formula(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell_text(value: Any) -> Any:
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def read_table(content: bytes, filename: str) -> list[dict[str, Any]]:
+    """Read a CSV or XLSX upload into dicts keyed by the (lower-cased) header row."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        try:
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except (InvalidFileException, KeyError, OSError, ValueError) as error:
+            raise TableError(_("Không đọc được tệp XLSX: %(error)s") % {"error": error}) from error
+        sheet = workbook.worksheets[0]
+        raw_rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    elif name.endswith(".csv"):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise TableError(_("Tệp CSV phải được mã hoá UTF-8.")) from error
+        raw_rows = [list(r) for r in csv.reader(io.StringIO(text))]
+    else:
+        raise TableError(_("Chỉ nhận tệp .csv hoặc .xlsx."))
+    if not raw_rows:
+        raise TableError(_("Tệp không có dữ liệu."))
+    header = [str(h or "").strip().lower() for h in raw_rows[0]]
+    if "code" not in header:
+        raise TableError(_("Dòng tiêu đề phải có cột “code”."))
+    table = []
+    for line, row in enumerate(raw_rows[1:], start=2):
+        if not any(cell not in (None, "") for cell in row):
+            continue
+        cells = row + [None] * (len(header) - len(row))
+        record = {col: _unescape(value) for col, value in zip(header, cells, strict=False) if col}
+        record[ROW_NUMBER] = line
+        table.append(record)
+    if not table:
+        raise TableError(_("Tệp không có dữ liệu."))
+    return table
+
+
+def _unescape(value: Any) -> Any:
+    # Undo escape_formula so that a file exported here imports back unchanged.
+    if isinstance(value, str) and value.startswith("'") and value[1:2] in _FORMULA_PREFIXES:
+        return value[1:]
+    return value
