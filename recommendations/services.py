@@ -212,6 +212,18 @@ def _display(value: Any) -> Any:
     return str(value)
 
 
+def validate_owner(*, owner: User | None, owner_organization: Organization | None) -> None:
+    """The owner person must belong to the owner organization (forms call this too)."""
+    if (
+        owner is not None
+        and owner_organization is not None
+        and owner.organization_id != owner_organization.pk
+    ):
+        raise ValidationError(
+            {"owner": _("Người phụ trách phải thuộc đơn vị chủ trì (%(org)s).") % {"org": owner_organization}}
+        )
+
+
 @transaction.atomic
 def recommendation_update(
     *,
@@ -243,13 +255,7 @@ def recommendation_update(
                 raise NotPermitted(_("Chỉ quản trị viên mới được chuyển kiến nghị sang đơn vị khác."))
             diff[name] = [_display(old), _display(value)]
             setattr(locked, name, value)
-    if locked.owner is not None and locked.owner.organization_id != locked.owner_organization_id:
-        raise ValidationError(
-            {
-                "owner": _("Người phụ trách phải thuộc đơn vị chủ trì (%(org)s).")
-                % {"org": locked.owner_organization}
-            }
-        )
+    validate_owner(owner=locked.owner, owner_organization=locked.owner_organization)
     theme_list = list(themes) if themes is not None else None
     if theme_list is not None:
         old_slugs = sorted(locked.themes.values_list("slug", flat=True))
@@ -402,6 +408,41 @@ def validate_evidence_file(upload: UploadedFile) -> str:
     return content_type
 
 
+@dataclass(frozen=True)
+class CleanedEvidence:
+    note: str
+    url: str
+    content_type: str
+
+
+def evidence_validate(
+    *, kind: str, note: str = "", url: str = "", file: UploadedFile | None = None
+) -> CleanedEvidence:
+    """Check evidence input without saving it (the admin's inline form calls this too)."""
+    note = (note or "").strip()
+    url = (url or "").strip()
+    content_type = ""
+    if kind == Evidence.Kind.NOTE:
+        if not note:
+            raise ValidationError({"note": _("Minh chứng dạng ghi chú cần có nội dung.")})
+        url = ""
+    elif kind == Evidence.Kind.LINK:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError as error:
+            raise ValidationError(
+                {"url": _("Đường dẫn không hợp lệ (cần http:// hoặc https://).")}
+            ) from error
+    elif kind == Evidence.Kind.FILE:
+        if file is None:
+            raise ValidationError({"file": _("Chưa chọn tệp minh chứng.")})
+        content_type = validate_evidence_file(file)
+        url = ""
+    else:
+        raise ValidationError({"kind": _("Loại minh chứng không hợp lệ.")})
+    return CleanedEvidence(note=note, url=url, content_type=content_type)
+
+
 @transaction.atomic
 def evidence_add(
     *,
@@ -420,29 +461,15 @@ def evidence_add(
     """
     locked = _lock(recommendation)
     _require_edit(actor, locked)
-    note = (note or "").strip()
-    url = (url or "").strip()
-    evidence = Evidence(recommendation=locked, kind=kind, note=note, submitted_by=actor)
-    if kind == Evidence.Kind.NOTE:
-        if not note:
-            raise ValidationError({"note": _("Minh chứng dạng ghi chú cần có nội dung.")})
-    elif kind == Evidence.Kind.LINK:
-        try:
-            URLValidator(schemes=["http", "https"])(url)
-        except ValidationError as error:
-            raise ValidationError(
-                {"url": _("Đường dẫn không hợp lệ (cần http:// hoặc https://).")}
-            ) from error
-        evidence.url = url
-    elif kind == Evidence.Kind.FILE:
-        if file is None:
-            raise ValidationError({"file": _("Chưa chọn tệp minh chứng.")})
-        evidence.content_type = validate_evidence_file(file)
+    evidence = Evidence(recommendation=locked, kind=kind, submitted_by=actor)
+    cleaned = evidence_validate(kind=kind, note=note, url=url, file=file)
+    evidence.note = cleaned.note
+    evidence.url = cleaned.url
+    if file is not None and kind == Evidence.Kind.FILE:
+        evidence.content_type = cleaned.content_type
         evidence.original_filename = os.path.basename(file.name or "")[:255]
         evidence.size = file.size
         evidence.file = file
-    else:
-        raise ValidationError({"kind": _("Loại minh chứng không hợp lệ.")})
     evidence.full_clean(exclude=["file"])
     evidence.save()
     now = timezone.now()
@@ -494,6 +521,192 @@ def evidence_withdraw(*, evidence: Evidence | int, actor: User, reason: str) -> 
         changes={"evidence_id": target.pk},
     )
     return target
+
+
+# --- Import ---------------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = (
+    "code",
+    "title",
+    "title_en",
+    "owner_organization",
+    "owner",
+    "due_date",
+    "priority",
+    "progress",
+    "horizon",
+    "themes",
+    "status",
+    "source",
+    "location",
+    "quote",
+)
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    # (row number as the user counts it, header row = 1; column or "" ; message)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _import_values(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[Theme] | None]:
+    """Turn a row's cells into model values; raise ValidationError keyed by column."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    def text(name: str) -> str:
+        value = row.get(name)
+        return "" if value is None else str(value).strip()
+
+    for name in ("title", "title_en"):
+        if name in row:
+            values[name] = text(name)
+    if text("owner_organization"):
+        org = Organization.objects.filter(code=text("owner_organization")).first()
+        if org is None:
+            errors["owner_organization"] = _("Không có tổ chức mã “%(v)s”.") % {
+                "v": text("owner_organization")
+            }
+        values["owner_organization"] = org
+    if "owner" in row:
+        if text("owner"):
+            owner = User.objects.filter(username=text("owner")).first()
+            if owner is None:
+                errors["owner"] = _("Không có người dùng “%(v)s”.") % {"v": text("owner")}
+            values["owner"] = owner
+        else:
+            values["owner"] = None
+    if "due_date" in row:
+        raw = row.get("due_date")
+        if isinstance(raw, datetime.datetime):
+            values["due_date"] = raw.date()
+        elif isinstance(raw, datetime.date):
+            values["due_date"] = raw
+        elif text("due_date"):
+            try:
+                values["due_date"] = datetime.date.fromisoformat(text("due_date"))
+            except ValueError:
+                errors["due_date"] = _("Ngày “%(v)s” không đúng dạng YYYY-MM-DD.") % {"v": text("due_date")}
+        else:
+            values["due_date"] = None
+    if text("priority"):
+        if text("priority") not in Recommendation.Priority.values:
+            errors["priority"] = _("Mức ưu tiên phải là một trong: %(v)s.") % {
+                "v": ", ".join(Recommendation.Priority.values)
+            }
+        values["priority"] = text("priority")
+    for name, upper in (("progress", 100), ("horizon", 2200)):
+        if name in row:
+            if not text(name):
+                if name == "horizon":
+                    values[name] = None
+                continue
+            try:
+                number = int(float(text(name)))
+            except ValueError:
+                errors[name] = _("“%(v)s” không phải là số.") % {"v": text(name)}
+                continue
+            if not 0 <= number <= upper:
+                errors[name] = _("Giá trị phải từ 0 đến %(max)s.") % {"max": upper}
+            values[name] = number
+    theme_list: list[Theme] | None = None
+    if "themes" in row:
+        slugs = [slug.strip() for slug in text("themes").replace(",", ";").split(";") if slug.strip()]
+        theme_list = list(Theme.objects.filter(slug__in=slugs))
+        missing = sorted(set(slugs) - {t.slug for t in theme_list})
+        if missing:
+            errors["themes"] = _("Không có chủ đề: %(v)s.") % {"v": ", ".join(missing)}
+    if errors:
+        raise ValidationError(errors)
+    return values, theme_list
+
+
+@transaction.atomic
+def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) -> ImportResult:
+    """Create or update recommendations from tabular rows, all or nothing.
+
+    Each row goes through ``recommendation_update`` or ``recommendation_create``, so every rule
+    (permissions, owner membership, validation, history) applies. A status column may be present
+    (exports carry it) but must match the current status: statuses change only through the
+    workflow. If any row fails, the whole import is rolled back and every error is reported with its
+    row number and column.
+    """
+    result = ImportResult()
+    seen: set[str] = set()
+    for position, row in enumerate(rows, start=2):
+        number = int(row.get("_row") or position)
+        code = str(row.get("code") or "").strip()
+        try:
+            if not code:
+                raise ValidationError({"code": _("Thiếu mã kiến nghị.")})
+            if code in seen:
+                raise ValidationError(
+                    {"code": _("Mã %(code)s xuất hiện nhiều lần trong tệp.") % {"code": code}}
+                )
+            seen.add(code)
+            with transaction.atomic():
+                values, theme_list = _import_values(row)
+                existing = Recommendation.objects.filter(code=code).first()
+                if existing is not None:
+                    status = str(row.get("status") or "").strip()
+                    if status and status != existing.status:
+                        raise ValidationError(
+                            {
+                                "status": _(
+                                    "Trạng thái chỉ được thay đổi qua quy trình (hiện là “%(current)s”)."
+                                )
+                                % {"current": existing.get_status_display()}
+                            }
+                        )
+                    before = existing.version
+                    changes = {k: v for k, v in values.items() if k in UPDATABLE_FIELDS}
+                    updated = recommendation_update(
+                        recommendation=existing,
+                        actor=actor,
+                        changes=changes,
+                        themes=theme_list,
+                        comment=_("Nhập từ tệp"),
+                    )
+                    (result.updated if updated.version != before else result.unchanged).append(code)
+                else:
+                    source = SourceDocument.objects.filter(key=str(row.get("source") or "").strip()).first()
+                    missing = {}
+                    if source is None:
+                        missing["source"] = _("Kiến nghị mới cần mã tài liệu nguồn hợp lệ.")
+                    if not str(row.get("quote") or "").strip():
+                        missing["quote"] = _("Kiến nghị mới cần trích dẫn nguyên văn.")
+                    if values.get("owner_organization") is None:
+                        missing["owner_organization"] = _("Kiến nghị mới cần đơn vị chủ trì.")
+                    if missing:
+                        raise ValidationError(missing)
+                    validate_owner(owner=values.get("owner"), owner_organization=values["owner_organization"])
+                    assert source is not None  # noqa: S101 -- checked above, narrows the type
+                    recommendation_create(
+                        actor=actor,
+                        code=code,
+                        quote=str(row.get("quote")).strip(),
+                        source_document=source,
+                        source_location=str(row.get("location") or "").strip(),
+                        themes=theme_list or [],
+                        **values,
+                    )
+                    result.created.append(code)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for column, messages in error.message_dict.items():
+                    for message in messages:
+                        result.errors.append((number, column if column != "__all__" else "", message))
+            else:
+                result.errors.extend((number, "", message) for message in error.messages)
+        except (NotPermitted, StaleVersion, TransitionRefused) as error:
+            result.errors.append((number, "", str(error)))
+    if result.errors:
+        transaction.set_rollback(True)
+        result.created, result.updated, result.unchanged = [], [], []
+    return result
 
 
 # --- Catalogue -----------------------------------------------------------------------------------
