@@ -1,0 +1,197 @@
+"""The load generator: deterministic, the promised mix, and data the services would have written."""
+
+from __future__ import annotations
+
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.utils import timezone
+
+from recommendations import roles, services
+from recommendations.models import Evidence, HistoryEntry, Recommendation, User
+from recommendations.workflow import DONE_STATUSES, OPEN_STATUSES, Status, find_transition
+from tests.factories import RecommendationFactory
+
+pytestmark = pytest.mark.django_db
+
+ITEMS, OWNERS, ORGANIZATIONS = 200, 7, 3
+
+
+def generate(seed: int = 42, **options: object) -> str:
+    out = StringIO()
+    call_command(
+        "generate_load",
+        items=ITEMS,
+        owners=OWNERS,
+        organizations=ORGANIZATIONS,
+        seed=seed,
+        batch_size=64,
+        stdout=out,
+        **options,
+    )
+    return out.getvalue()
+
+
+def snapshot() -> list[tuple[object, ...]]:
+    rows = []
+    for rec in Recommendation.objects.filter(code__startswith="LOAD-").order_by("code"):
+        history = tuple(
+            rec.history.order_by("created_at", "id").values_list("kind", "from_status", "to_status")
+        )
+        evidence = tuple(rec.evidence.order_by("submitted_at", "id").values_list("kind", "note", "url"))
+        rows.append(
+            (
+                rec.code,
+                rec.status,
+                rec.due_date,
+                rec.priority,
+                rec.progress,
+                rec.version,
+                rec.owner.username,
+                rec.title,
+                history,
+                evidence,
+            )
+        )
+    return rows
+
+
+def test_same_seed_same_items_other_seed_other_items():
+    output = generate()
+    assert "200/200 items" in output
+    first = snapshot()
+    assert [row[0] for row in first] == [f"LOAD-{n:07d}" for n in range(1, ITEMS + 1)]
+
+    with pytest.raises(CommandError, match="--replace"):
+        generate()
+    assert snapshot() == first
+
+    generate(replace=True)
+    assert snapshot() == first
+
+    generate(seed=43, replace=True)
+    other = snapshot()
+    assert [row[1] for row in other] != [row[1] for row in first]
+    assert Counter(row[1] for row in other) == Counter(row[1] for row in first)
+
+
+def test_status_mix_due_dates_and_owners():
+    generate()
+    recs = list(Recommendation.objects.filter(code__startswith="LOAD-").select_related("owner"))
+    assert Counter(r.status for r in recs) == {
+        Status.PROPOSED: 60,  # 30%
+        Status.IN_PROGRESS: 50,  # 25%
+        Status.IMPLEMENTED: 30,  # 15%
+        Status.VERIFIED: 40,  # 30% verified or rejected
+        Status.REJECTED: 20,
+    }
+    today = timezone.localdate()
+    offsets = [(r.due_date - today).days for r in recs]
+    assert min(offsets) >= -30
+    assert max(offsets) <= 90
+    overdue = sum(1 for r in recs if r.status in OPEN_STATUSES and r.due_date < today)
+    open_count = sum(1 for r in recs if r.status in OPEN_STATUSES)
+    assert 0.05 < overdue / open_count < 0.3  # about a sixth
+
+    owners = {u.username: u for u in User.objects.filter(username__startswith="load-owner-")}
+    assert len(owners) == OWNERS
+    assert all(set(u.groups.values_list("name", flat=True)) == {roles.OWNER} for u in owners.values())
+    for rec in recs:
+        number = int(rec.code.removeprefix("LOAD-"))
+        assert rec.owner.username == f"load-owner-{(number - 1) % OWNERS + 1:04d}"  # round-robin
+        assert rec.owner.organization_id == rec.owner_organization_id
+        assert rec.owner_organization.code.startswith("LOAD-ORG-")
+        assert rec.source_document.key == "LOAD"
+        assert rec.search_text == services.search_text_for(rec)
+    assert len({r.owner_organization_id for r in recs}) == ORGANIZATIONS
+
+
+def test_done_items_have_evidence_and_completion_and_history_is_a_valid_chain():
+    generate()
+    admin = User.objects.get(username="load-admin")
+    for rec in Recommendation.objects.filter(code__startswith="LOAD-"):
+        evidence = list(rec.evidence.all())
+        assert 1 <= len(evidence) <= 3
+        assert all(
+            e.withdrawn_at is None and e.kind in (Evidence.Kind.NOTE, Evidence.Kind.LINK) for e in evidence
+        )
+        assert all(e.submitted_by_id == rec.owner_id for e in evidence)
+        if rec.status in DONE_STATUSES:
+            assert rec.completed_at is not None
+            assert rec.implemented_by_id == rec.owner_id
+            assert rec.progress == 100
+            assert all(e.submitted_at < rec.completed_at for e in evidence)
+        else:
+            assert rec.completed_at is None
+            assert rec.implemented_by_id is None
+
+        history = list(rec.history.order_by("created_at", "id"))
+        assert 2 <= len(history) <= 5
+        assert (history[0].kind, history[0].to_status) == (HistoryEntry.Kind.CREATED, Status.PROPOSED)
+        current = Status.PROPOSED
+        transitions = 0
+        for entry in history[1:]:
+            assert entry.created_at > history[0].created_at
+            if entry.kind == HistoryEntry.Kind.CHECK_IN:
+                assert rec.status in OPEN_STATUSES
+                continue
+            assert entry.kind == HistoryEntry.Kind.STATUS
+            assert entry.from_status == current
+            transition = find_transition(entry.from_status, entry.to_status)
+            assert transition is not None
+            assert entry.comment or not transition.requires_comment
+            if entry.to_status == Status.IMPLEMENTED:
+                assert entry.created_at == rec.completed_at
+                assert entry.actor_id == rec.owner_id
+            if entry.to_status == Status.VERIFIED:
+                assert entry.actor_id == admin.pk != rec.implemented_by_id  # four eyes
+            current = Status(entry.to_status)
+            transitions += 1
+        assert current == rec.status
+        assert rec.version == 1 + transitions
+        assert rec.last_activity_at >= max(h.created_at for h in history)
+
+
+def test_generated_items_go_on_through_the_services():
+    generate()
+    admin = User.objects.get(username="load-admin")
+    implemented = Recommendation.objects.filter(code__startswith="LOAD-", status=Status.IMPLEMENTED).first()
+    assert implemented is not None
+    verified = services.recommendation_transition(
+        recommendation=implemented,
+        actor=admin,
+        to_status=Status.VERIFIED,
+        expected_version=implemented.version,
+    )
+    assert verified.version == implemented.version + 1
+
+    in_progress = Recommendation.objects.filter(code__startswith="LOAD-", status=Status.IN_PROGRESS).first()
+    assert in_progress is not None
+    assert in_progress.owner is not None
+    services.recommendation_transition(
+        recommendation=in_progress,
+        actor=in_progress.owner,
+        to_status=Status.BLOCKED,
+        comment="Chờ ý kiến.",
+        expected_version=in_progress.version,
+    )
+
+
+def test_replace_keeps_other_items_and_the_catalogue_prefix_is_untouched():
+    other = RecommendationFactory(code="NQ52-01")
+    generate()
+    generate(replace=True)
+    assert Recommendation.objects.filter(pk=other.pk).exists()
+    assert Recommendation.objects.exclude(code__startswith="LOAD-").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL only")
+def test_copy_and_bulk_create_write_the_same_items():
+    generate(method="copy")
+    by_copy = snapshot()
+    generate(method="bulk", replace=True)
+    assert snapshot() == by_copy
