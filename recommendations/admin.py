@@ -315,13 +315,15 @@ class RecommendationAdmin(RoleAwareAdmin):
     def save_formset(
         self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
     ) -> None:
+        # The admin's change message reads these; only new evidence is ever saved here.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         if formset.model is not Evidence:
             return
         for evidence_form in formset.forms:
             if evidence_form.instance.pk or not evidence_form.has_changed():
                 continue
             data = evidence_form.cleaned_data
-            services.evidence_add(
+            created = services.evidence_add(
                 recommendation=form.instance.pk,
                 actor=request.user,  # type: ignore[arg-type]
                 kind=data["kind"],
@@ -329,6 +331,7 @@ class RecommendationAdmin(RoleAwareAdmin):
                 url=data.get("url") or "",
                 file=data.get("file"),
             )
+            formset.new_objects.append(created)
 
     def changeform_view(
         self,

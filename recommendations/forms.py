@@ -42,8 +42,8 @@ class RecommendationAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.fields["loaded_version"].initial = self.instance.version
+        if self.instance.pk:
+            self.initial.setdefault("loaded_version", self.instance.version)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -74,6 +74,8 @@ class RecommendationAdminForm(forms.ModelForm):
 
 
 class EvidenceInlineForm(forms.ModelForm):
+    url = forms.URLField(label=_("đường dẫn"), max_length=1000, required=False, assume_scheme="https")
+
     class Meta:
         model = Evidence
         fields = ("kind", "note", "url", "file")

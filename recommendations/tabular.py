@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -113,7 +114,7 @@ def read_table(content: bytes, filename: str) -> list[dict[str, Any]]:
     if name.endswith(".xlsx"):
         try:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except (InvalidFileException, KeyError, OSError, ValueError) as error:
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
             raise TableError(_("Không đọc được tệp XLSX: %(error)s") % {"error": error}) from error
         sheet = workbook.worksheets[0]
         raw_rows = [list(r) for r in sheet.iter_rows(values_only=True)]

@@ -124,6 +124,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Media is never served as static files: evidence files go only through an authorised view.
 MEDIA_URL = "/media-not-served/"
@@ -211,6 +212,8 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
         "user": env.str("THROTTLE_USER", default="2000/minute"),
     },
+    # Domain errors (stale version 409, refused transition 400, not permitted 403) → JSON bodies.
+    "EXCEPTION_HANDLER": "recommendations.api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Recommendation tracker API",
@@ -218,6 +221,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "recommendations.workflow.Status",
+        "OrganizationKindEnum": "recommendations.models.Organization.Kind",
+        "EvidenceKindEnum": "recommendations.models.Evidence.Kind",
+        "HistoryKindEnum": "recommendations.models.HistoryEntry.Kind",
+    },
 }
 
 # Cache (throttling counters, axes): per process by default; CACHE_URL=redis://… shares it

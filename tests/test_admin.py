@@ -1,0 +1,453 @@
+"""The staff's main tool, through the test client: list, filters, search, change page, workflow
+form and action, evidence, and organization scoping."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from recommendations import services
+from recommendations.models import Evidence, HistoryEntry, Recommendation, Theme
+from recommendations.workflow import Status
+from tests.factories import (
+    OrganizationFactory,
+    RecommendationFactory,
+    SourceDocumentFactory,
+    ThemeFactory,
+    admin_user,
+    owner_user,
+    reader_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = reverse("admin:recommendations_recommendation_changelist")
+
+
+def change_url(rec: Recommendation) -> str:
+    return reverse("admin:recommendations_recommendation_change", args=[rec.pk])
+
+
+def transition_url(rec: Recommendation) -> str:
+    return reverse("admin:recommendations_recommendation_transition", args=[rec.pk])
+
+
+def listed_codes(response) -> list[str]:
+    return sorted(obj.code for obj in response.context["cl"].result_list)
+
+
+@pytest.fixture
+def mofa():
+    return OrganizationFactory(code="MOFA", name="Bộ Ngoại giao")
+
+
+@pytest.fixture
+def catalogue(mofa):
+    other = OrganizationFactory(code="MIC", name="Bộ Thông tin và Truyền thông")
+    doc_a = SourceDocumentFactory(key="002")
+    doc_b = SourceDocumentFactory(key="004")
+    today = timezone.localdate()
+    security = ThemeFactory(slug="an-ninh-mang", name="An ninh mạng")
+    items = {
+        "NQ52-01": RecommendationFactory(
+            code="NQ52-01",
+            title="Xây dựng chiến lược ngoại giao số",
+            source_document=doc_a,
+            owner_organization=mofa,
+            due_date=today - datetime.timedelta(days=5),
+        ),
+        "FPT-01": RecommendationFactory(
+            code="FPT-01",
+            title="Chiến lược ngoại giao công nghệ quốc gia",
+            quote="Cần có chiến lược quốc gia về ngoại giao công nghệ.",
+            source_document=doc_b,
+            owner_organization=mofa,
+            due_date=today + datetime.timedelta(days=20),
+        ),
+        "MIC-03": RecommendationFactory(
+            code="MIC-03",
+            title="Hợp tác ứng cứu sự cố an ninh mạng",
+            quote="phát hiện, xử lý, ứng cứu, điều tra số khi xảy ra tấn công mạng xuyên biên giới",
+            source_document=doc_b,
+            owner_organization=other,
+            due_date=today + datetime.timedelta(days=3),
+        ),
+    }
+    items["MIC-03"].themes.add(security)
+    for rec in items.values():
+        rec.search_text = services.search_text_for(rec)
+        rec.save(update_fields=["search_text"])
+    return items
+
+
+def test_list_shows_columns_for_every_item(client, catalogue):
+    client.force_login(admin_user())
+    response = client.get(CHANGELIST)
+    assert response.status_code == 200
+    assert listed_codes(response) == ["FPT-01", "MIC-03", "NQ52-01"]
+    html = response.content.decode()
+    for text in (
+        "Xây dựng chiến lược ngoại giao số",
+        "Bộ Ngoại giao",
+        "Mới đề xuất",
+        "Quá hạn",
+        "Đang thực hiện trong hạn",
+    ):
+        assert text in html
+
+
+def test_list_runs_a_fixed_number_of_queries(client, catalogue, django_assert_max_num_queries, mofa):
+    user = admin_user()
+    client.force_login(user)
+    client.get(CHANGELIST)
+    with django_assert_max_num_queries(20) as few:
+        client.get(CHANGELIST)
+    small = len(few.captured_queries)
+    for n in range(30):
+        RecommendationFactory(code=f"EXTRA-{n:02d}", owner_organization=mofa, owner=owner_user(mofa))
+    with django_assert_max_num_queries(small) as many:
+        client.get(CHANGELIST)
+    assert len(many.captured_queries) == small
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ngoại giao số", ["NQ52-01"]),
+        ("ngoai giao so", ["NQ52-01"]),
+        ("NGOAI GIAO", ["FPT-01", "NQ52-01"]),
+        ("điều tra số", ["MIC-03"]),
+        ("dieu tra so", ["MIC-03"]),
+        ("fpt-01", ["FPT-01"]),
+        ("không có gì như vậy", []),
+    ],
+)
+def test_search_matches_with_or_without_diacritics(client, catalogue, query, expected):
+    client.force_login(admin_user())
+    response = client.get(CHANGELIST, {"q": query})
+    assert listed_codes(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status__exact": "proposed"}, ["FPT-01", "MIC-03", "NQ52-01"]),
+        ({"status__exact": "accepted"}, []),
+        ({"timeliness": "overdue"}, ["NQ52-01"]),
+        ({"timeliness": "in_time"}, ["FPT-01", "MIC-03"]),
+        ({"timeliness": "done_late"}, []),
+        ({"source_document__key": "004"}, ["FPT-01", "MIC-03"]),
+        ({"owner_organization__code": "MIC"}, ["MIC-03"]),
+        ({"themes__slug": "an-ninh-mang"}, ["MIC-03"]),
+    ],
+)
+def test_filters(client, catalogue, params, expected):
+    client.force_login(admin_user())
+    # Admin filters take the related object's primary key; translate the readable keys.
+    query = {}
+    for key, value in params.items():
+        if key == "source_document__key":
+            query["source_document__id__exact"] = Recommendation.objects.get(
+                code=expected[0]
+            ).source_document_id
+        elif key == "owner_organization__code":
+            query["owner_organization__id__exact"] = catalogue["MIC-03"].owner_organization_id
+        elif key == "themes__slug":
+            query["themes__id__exact"] = Theme.objects.get(slug=value).pk
+        else:
+            query[key] = value
+    response = client.get(CHANGELIST, query)
+    assert response.status_code == 200
+    assert listed_codes(response) == expected
+
+
+def test_change_page_shows_workflow_form_evidence_and_read_only_history(client, catalogue, mofa):
+    rec = catalogue["NQ52-01"]
+    user = owner_user(mofa)
+    services.recommendation_transition(recommendation=rec, actor=user, to_status=Status.ACCEPTED)
+    client.force_login(user)
+    response = client.get(change_url(rec))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="workflow-form"' in html
+    # Only the transitions allowed from "accepted" are offered.
+    choices = [value for value, _label in response.context["transition_form"].fields["to_status"].choices]
+    assert choices == ["in_progress", "blocked", "rejected"]
+    # The raw status field is not an input of the change form.
+    assert 'name="status"' not in html
+    assert "Mới đề xuất" in html and "Đã tiếp nhận" in html  # history row from → to
+    assert 'name="evidence-TOTAL_FORMS"' in html
+    assert 'name="history-0-comment"' not in html
+
+
+def test_workflow_form_moves_status_through_the_service(client, catalogue, mofa):
+    rec = catalogue["NQ52-01"]
+    user = owner_user(mofa)
+    client.force_login(user)
+    response = client.post(transition_url(rec), {"to_status": "accepted", "comment": "đồng ý", "version": 1})
+    assert response.status_code == 302
+    rec.refresh_from_db()
+    assert rec.status == Status.ACCEPTED
+    entry = rec.history.get(kind=HistoryEntry.Kind.STATUS)
+    assert (entry.actor, entry.comment) == (user, "đồng ý")
+
+
+def test_workflow_form_refusal_shows_the_reason_and_changes_nothing(client, catalogue, mofa):
+    rec = catalogue["NQ52-01"]
+    client.force_login(owner_user(mofa))
+    response = client.post(
+        transition_url(rec), {"to_status": "implemented", "comment": "", "version": 1}, follow=True
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("không hợp lệ" in m or "Không thể chuyển" in m for m in messages), messages
+    rec.refresh_from_db()
+    assert (rec.status, rec.version, rec.history.count()) == (Status.PROPOSED, 1, 0)
+
+
+def test_workflow_form_with_stale_version_is_refused(client, catalogue, mofa):
+    rec = catalogue["NQ52-01"]
+    user = owner_user(mofa)
+    services.recommendation_transition(recommendation=rec, actor=user, to_status=Status.ACCEPTED)
+    client.force_login(user)
+    response = client.post(
+        transition_url(rec), {"to_status": "in_progress", "comment": "", "version": 1}, follow=True
+    )
+    assert any("phiên bản" in str(m) for m in response.context["messages"])
+    rec.refresh_from_db()
+    assert (rec.status, rec.version) == (Status.ACCEPTED, 2)
+
+
+def test_bulk_action_transitions_each_item_and_reports_refusals(client, catalogue, mofa):
+    user = owner_user(mofa)
+    client.force_login(user)
+    ids = [r.pk for r in catalogue.values()]
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "transition_selected",
+            "_selected_action": ids,
+            "to_status": "accepted",
+            "comment": "",
+            "apply": "1",
+        },
+        follow=True,
+    )
+    statuses = dict(Recommendation.objects.values_list("code", "status"))
+    # MIC-03 belongs to another organization: refused, unchanged.
+    assert statuses == {"NQ52-01": "accepted", "FPT-01": "accepted", "MIC-03": "proposed"}
+    messages = [str(m) for m in response.context["messages"]]
+    assert any("MIC-03" in m and "không có quyền" in m for m in messages), messages
+
+
+def test_bulk_action_first_shows_a_confirmation_page(client, catalogue):
+    client.force_login(admin_user())
+    response = client.post(
+        CHANGELIST, {"action": "transition_selected", "_selected_action": [catalogue["FPT-01"].pk]}
+    )
+    assert response.status_code == 200
+    assert "FPT-01" in response.content.decode()
+    assert Recommendation.objects.get(code="FPT-01").status == Status.PROPOSED
+
+
+def test_saving_the_change_form_goes_through_the_service_with_history(client, catalogue, mofa):
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa)
+    client.force_login(user)
+    page = client.get(change_url(rec))
+    form = page.context["adminform"].form
+    data = {
+        "title": "Chiến lược ngoại giao công nghệ (sửa)",
+        "title_en": "",
+        "priority": "high",
+        "horizon": "2030",
+        "owner": user.pk,
+        "due_date": "2027-06-30",
+        "progress": "10",
+        "loaded_version": form.initial["loaded_version"],
+        "evidence-TOTAL_FORMS": "0",
+        "evidence-INITIAL_FORMS": "0",
+        "history-TOTAL_FORMS": "0",
+        "history-INITIAL_FORMS": "0",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+    }
+    response = client.post(change_url(rec), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rec.refresh_from_db()
+    assert (rec.title, rec.owner, str(rec.due_date), rec.version) == (
+        "Chiến lược ngoại giao công nghệ (sửa)",
+        user,
+        "2027-06-30",
+        2,
+    )
+    entry = rec.history.get(kind=HistoryEntry.Kind.UPDATED)
+    assert entry.changes["due_date"][1] == "2027-06-30"
+    assert entry.actor == user
+
+
+def test_stale_change_form_is_refused_and_nothing_is_overwritten(client, catalogue, mofa):
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa)
+    client.force_login(user)
+    services.recommendation_update(recommendation=rec, actor=user, changes={"title": "Người khác sửa"})
+    data = {
+        "title": "Tôi sửa trên trang cũ",
+        "priority": "medium",
+        "progress": "0",
+        "loaded_version": "1",
+        "evidence-TOTAL_FORMS": "0",
+        "evidence-INITIAL_FORMS": "0",
+        "history-TOTAL_FORMS": "0",
+        "history-INITIAL_FORMS": "0",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+    }
+    response = client.post(change_url(rec), data)
+    assert response.status_code == 200
+    assert "vừa được người khác cập nhật" in response.content.decode()
+    rec.refresh_from_db()
+    assert rec.title == "Người khác sửa"
+
+
+def test_evidence_inline_adds_through_the_service(client, catalogue, mofa):
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa)
+    client.force_login(user)
+    pdf = SimpleUploadedFile(
+        "bao-cao.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", "application/pdf"
+    )
+    data = {
+        "title": rec.title,
+        "priority": "medium",
+        "progress": "0",
+        "loaded_version": "1",
+        "evidence-TOTAL_FORMS": "1",
+        "evidence-INITIAL_FORMS": "0",
+        "evidence-0-kind": "file",
+        "evidence-0-note": "Báo cáo kết quả",
+        "evidence-0-url": "",
+        "evidence-0-file": pdf,
+        "history-TOTAL_FORMS": "0",
+        "history-INITIAL_FORMS": "0",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+    }
+    response = client.post(change_url(rec), data)
+    assert response.status_code == 302
+    evidence = Evidence.objects.get(recommendation=rec)
+    assert (evidence.kind, evidence.content_type, evidence.original_filename, evidence.submitted_by) == (
+        "file",
+        "application/pdf",
+        "bao-cao.pdf",
+        user,
+    )
+    assert rec.history.filter(kind=HistoryEntry.Kind.EVIDENCE_ADDED).count() == 1
+
+
+def test_evidence_inline_rejects_a_disguised_file(client, catalogue, mofa):
+    rec = catalogue["FPT-01"]
+    client.force_login(owner_user(mofa))
+    fake = SimpleUploadedFile("bao-cao.pdf", b"MZ\x90\x00 this is an executable", "application/pdf")
+    data = {
+        "title": rec.title,
+        "priority": "medium",
+        "progress": "0",
+        "loaded_version": "1",
+        "evidence-TOTAL_FORMS": "1",
+        "evidence-INITIAL_FORMS": "0",
+        "evidence-0-kind": "file",
+        "evidence-0-file": fake,
+        "history-TOTAL_FORMS": "0",
+        "history-INITIAL_FORMS": "0",
+        "citations-TOTAL_FORMS": "0",
+        "citations-INITIAL_FORMS": "0",
+    }
+    response = client.post(change_url(rec), data)
+    assert response.status_code == 200
+    assert "Nội dung tệp không khớp" in response.content.decode()
+    assert not Evidence.objects.exists()
+
+
+def test_evidence_cannot_be_deleted_only_withdrawn_with_a_reason(client, catalogue, mofa):
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa)
+    evidence = services.evidence_add(recommendation=rec, actor=user, kind="link", url="https://mofa.gov.vn/x")
+    client.force_login(admin_user())
+    delete = client.post(
+        reverse("admin:recommendations_evidence_delete", args=[evidence.pk]), {"post": "yes"}
+    )
+    assert delete.status_code == 403
+    client.force_login(user)
+    empty = client.post(
+        reverse("admin:recommendations_evidence_withdraw", args=[evidence.pk]), {"reason": ""}
+    )
+    assert empty.status_code == 200
+    evidence.refresh_from_db()
+    assert evidence.withdrawn_at is None
+    client.post(
+        reverse("admin:recommendations_evidence_withdraw", args=[evidence.pk]), {"reason": "sai đường dẫn"}
+    )
+    evidence.refresh_from_db()
+    assert (evidence.withdrawn_by, evidence.withdrawal_reason) == (user, "sai đường dẫn")
+    assert Evidence.objects.filter(pk=evidence.pk).exists()
+    assert rec.history.filter(kind=HistoryEntry.Kind.EVIDENCE_WITHDRAWN, comment="sai đường dẫn").count() == 1
+
+
+def test_owner_sees_all_but_edits_only_own_organization(client, catalogue, mofa):
+    user = owner_user(mofa)
+    client.force_login(user)
+    assert listed_codes(client.get(CHANGELIST)) == ["FPT-01", "MIC-03", "NQ52-01"]
+    own = client.get(change_url(catalogue["NQ52-01"]))
+    other = client.get(change_url(catalogue["MIC-03"]))
+    assert own.context["has_change_permission"] is True
+    assert other.status_code == 200
+    assert other.context["has_change_permission"] is False
+    assert 'id="workflow-form"' not in other.content.decode()
+    # A direct POST to the other organization's item is refused and changes nothing.
+    client.post(change_url(catalogue["MIC-03"]), {"title": "hijack", "priority": "low", "progress": "5"})
+    refused = client.post(
+        transition_url(catalogue["MIC-03"]), {"to_status": "accepted", "version": 1}, follow=True
+    )
+    assert any("không có quyền" in str(m) for m in refused.context["messages"])
+    mic = Recommendation.objects.get(code="MIC-03")
+    assert (mic.title, mic.status, mic.version) == ("Hợp tác ứng cứu sự cố an ninh mạng", "proposed", 1)
+
+
+def test_owner_cannot_move_an_item_to_another_organization(client, catalogue, mofa):
+    client.force_login(owner_user(mofa))
+    page = client.get(change_url(catalogue["NQ52-01"]))
+    assert "owner_organization" not in page.context["adminform"].form.fields
+
+
+def test_reader_is_read_only(client, catalogue):
+    client.force_login(reader_user())
+    response = client.get(change_url(catalogue["NQ52-01"]))
+    assert response.status_code == 200
+    assert response.context["has_change_permission"] is False
+    assert 'id="workflow-form"' not in response.content.decode()
+    assert client.get(reverse("admin:recommendations_recommendation_add")).status_code == 403
+    client.post(transition_url(catalogue["NQ52-01"]), {"to_status": "accepted", "version": 1})
+    assert Recommendation.objects.get(code="NQ52-01").status == Status.PROPOSED
+
+
+def test_nobody_can_delete_a_recommendation(client, catalogue):
+    client.force_login(admin_user())
+    rec = catalogue["NQ52-01"]
+    response = client.post(
+        reverse("admin:recommendations_recommendation_delete", args=[rec.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert Recommendation.objects.filter(pk=rec.pk).exists()
+
+
+def test_admin_is_vietnamese_by_default_and_english_on_request(client, catalogue):
+    client.force_login(admin_user())
+    vi = client.get(CHANGELIST).content.decode()
+    assert "Mới đề xuất" in vi and "kiến nghị" in vi.lower()
+    client.post(reverse("set_language"), {"language": "en", "next": CHANGELIST})
+    en = client.get(CHANGELIST).content.decode()
+    assert "Proposed" in en

@@ -1,0 +1,108 @@
+"""Loading the catalogue into the database: counts, provenance, owners, idempotency."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+from recommendations import services
+from recommendations.catalogue import read_catalogue
+from recommendations.models import Citation, HistoryEntry, Recommendation, User
+from recommendations.workflow import Status
+from tests.factories import owner_user
+from tests.test_catalogue_provenance import EXPECTED_CODES, EXPECTED_COUNTS_PER_SOURCE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def loaded():
+    call_command("load_catalogue", verbosity=0)
+
+
+def test_every_item_is_loaded_with_counts_per_document(loaded):
+    assert sorted(Recommendation.objects.values_list("code", flat=True)) == sorted(EXPECTED_CODES)
+    counts = Counter(Recommendation.objects.values_list("source_document__key", flat=True))
+    assert dict(counts) == EXPECTED_COUNTS_PER_SOURCE
+
+
+def test_items_start_proposed_owned_by_the_addressed_organization_with_a_created_row(loaded):
+    assert set(Recommendation.objects.values_list("status", flat=True)) == {Status.PROPOSED}
+    assert HistoryEntry.objects.filter(kind="created").count() == len(EXPECTED_CODES)
+    nq = Recommendation.objects.get(code="NQ52-01")
+    assert nq.owner_organization.code == "MOFA"
+    assert nq.source_location == "Thứ nhất"
+    mic = Recommendation.objects.get(code="MIC-01")
+    assert (mic.proposer_organization.code, "Phan Tâm" in mic.proposer_person) == ("MIC", True)
+
+
+def test_fields_match_the_catalogue_file(loaded):
+    data = {row["code"]: row for row in read_catalogue()["recommendations"]}
+    for rec in Recommendation.objects.prefetch_related("themes", "addressed_to", "related"):
+        row = data[rec.code]
+        assert rec.quote == row["quote"]
+        assert rec.source_paragraph == row["paragraph"]
+        assert sorted(t.slug for t in rec.themes.all()) == sorted(row["themes"])
+        assert sorted(o.code for o in rec.addressed_to.all()) == sorted(row["addressed_to"])
+        assert sorted(r.code for r in rec.related.all()) == sorted(row["related"])
+
+
+def test_repeated_fpt_proposals_are_one_item_with_both_places(loaded):
+    fpt = Recommendation.objects.get(code="FPT-01")
+    assert Recommendation.objects.filter(code__startswith="FPT-").count() == 3
+    places = list(Citation.objects.filter(recommendation=fpt).values_list("paragraph", flat=True))
+    assert len(places) == 1 and places[0] != fpt.source_paragraph
+
+
+def test_fpt_strategy_is_related_to_the_first_nq52_proposal(loaded):
+    assert Recommendation.objects.get(code="FPT-01").related.filter(code="NQ52-01").exists()
+    assert Recommendation.objects.get(code="NQ52-01").related.filter(code="FPT-01").exists()
+
+
+def test_reloading_keeps_tracking_data_and_adds_nothing(loaded):
+    rec = Recommendation.objects.get(code="NQ52-01")
+    owner = owner_user(rec.owner_organization)
+    services.recommendation_update(
+        recommendation=rec, actor=owner, changes={"owner": owner, "due_date": None}
+    )
+    services.recommendation_transition(recommendation=rec, actor=owner, to_status=Status.ACCEPTED)
+    history_before = HistoryEntry.objects.count()
+
+    call_command("load_catalogue", verbosity=0)
+
+    rec.refresh_from_db()
+    assert (rec.status, rec.owner) == (Status.ACCEPTED, owner)
+    assert Recommendation.objects.count() == len(EXPECTED_CODES)
+    assert HistoryEntry.objects.count() == history_before
+
+
+def test_loaddemo_gives_a_realistic_tracker(capsys):
+    call_command("loaddemo")
+    out = capsys.readouterr().out
+    demo = User.objects.filter(email__endswith="@example.org").exclude(is_superuser=True)
+    assert demo.count() == 8
+    owned = Recommendation.objects.filter(owner__isnull=False)
+    assert owned.count() == Recommendation.objects.count()
+    assert all(r.owner.organization_id == r.owner_organization_id for r in owned.select_related("owner"))
+    statuses = set(owned.values_list("status", flat=True))
+    assert {
+        Status.PROPOSED,
+        Status.ACCEPTED,
+        Status.IN_PROGRESS,
+        Status.IMPLEMENTED,
+        Status.VERIFIED,
+        Status.BLOCKED,
+    } <= statuses
+    overdue = [r for r in owned if r.timeliness == "overdue"]
+    assert overdue, "some demo items must be overdue"
+    for rec in owned.filter(status__in=[Status.IMPLEMENTED, Status.VERIFIED]):
+        assert rec.evidence.exists()
+    for rec in owned.filter(status=Status.VERIFIED):
+        verifier = rec.history.get(to_status=Status.VERIFIED).actor
+        assert verifier != rec.implemented_by
+    # The generated password is printed once and differs between runs (never a fixed one).
+    assert "password (shown once)" in out
+    call_command("loaddemo")
+    assert "nothing changed" in capsys.readouterr().out
