@@ -1,0 +1,77 @@
+"""Settings and the set-up commands a newcomer runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from recommendations.models import User
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_vietnamese_first():
+    assert settings.LANGUAGE_CODE == "vi"
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+    assert [code for code, _name in settings.LANGUAGES] == ["vi", "en"]
+    assert (ROOT / "recommendations/locale/vi/LC_MESSAGES/django.mo").exists()
+    assert (ROOT / "recommendations/locale/en/LC_MESSAGES/django.mo").exists()
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "a-production-secret-" + "x" * 50,
+        "ALLOWED_HOSTS": "tracker.example.org",
+        "TRACKER_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "", "TRACKER_VAR_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_first_admin_gets_a_generated_password_printed_once(capsys):
+    call_command("ensure_first_admin")
+    first = capsys.readouterr().out
+    password = first.split("password: ")[1].split()[0]
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(password)
+    assert len(password) >= 16
+    call_command("ensure_first_admin")
+    second = capsys.readouterr().out
+    assert "password:" not in second
+    assert User.objects.filter(is_superuser=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_first_admin_passwords_differ_between_machines(capsys):
+    call_command("ensure_first_admin", username="one")
+    one = capsys.readouterr().out.split("password: ")[1].split()[0]
+    User.objects.all().delete()
+    call_command("ensure_first_admin", username="two")
+    two = capsys.readouterr().out.split("password: ")[1].split()[0]
+    assert one != two
