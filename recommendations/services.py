@@ -12,6 +12,7 @@ import datetime
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Any
 
 import puremagic
@@ -19,24 +20,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import roles
-from .errors import NotPermitted, StaleVersion, TransitionRefused
+from .errors import DomainError, NotPermitted, StaleVersion, TransitionRefused
 from .models import (
+    CheckInRedemption,
     Citation,
     Evidence,
     HistoryEntry,
     Organization,
     Recommendation,
+    ReminderDelivery,
     SourceDocument,
     Theme,
     User,
 )
 from .search import normalize_for_search
-from .workflow import DONE_STATUSES, Status, allowed_targets, find_transition
+from .workflow import DONE_STATUSES, OPEN_STATUSES, Status, allowed_targets, find_transition
 
 # Fields a recommendation's owner may change outside the workflow, and how history shows them.
 UPDATABLE_FIELDS = (
@@ -819,3 +823,176 @@ def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
     for row in catalogue["recommendations"]:
         by_code[row["code"]].related.set([by_code[c] for c in row.get("related") or []])
     return result
+
+
+# --- Reminders -----------------------------------------------------------------------------------
+
+# A claim older than this is taken to belong to a worker that died between claiming and marking
+# the result, and may be claimed again. It must exceed the reminder tasks' hard time limit, so
+# that a live sender is never overtaken.
+REMINDER_CLAIM_STALE_AFTER = datetime.timedelta(minutes=10)
+
+
+class CheckInRefused(DomainError):
+    """A check-in link that cannot be used (already used, item closed); nothing was recorded."""
+
+    code = "check_in_refused"
+
+
+def reminder_message_id(*, kind: str, period: str, recipient_id: int) -> str:
+    """The fixed Message-ID of one delivery: a duplicate from a crash window is recognisable."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    domain = address.rpartition("@")[2] or "tracker.invalid"
+    return f"<reminder.{kind}.{period}.{recipient_id}@{domain}>"
+
+
+def reminder_delivery_claim(
+    *,
+    recipient: User | int,
+    period: str,
+    kind: str,
+    subject: str = "",
+    item_count: int = 0,
+    now: datetime.datetime | None = None,
+) -> ReminderDelivery | None:
+    """Claim the right to send ``kind`` to ``recipient`` for the ISO week ``period``.
+
+    Rules: one delivery row per (recipient, period, kind), created on first use; it is claimed by
+    one conditional UPDATE (pending or failed → sending, or a sending claim older than
+    ``REMINDER_CLAIM_STALE_AFTER``), so two workers racing get one winner, on PostgreSQL and on
+    SQLite alike. Returns the claimed row, or ``None`` when it is sent already or another worker
+    holds it. Side effects: ``attempts`` + 1, ``claimed_at``, subject and item count recorded.
+    Must not run inside a longer transaction: the claim has to be visible before the send.
+    """
+    now = now or timezone.now()
+    recipient_id = recipient if isinstance(recipient, int) else recipient.pk
+    delivery = ReminderDelivery.objects.filter(recipient_id=recipient_id, period=period, kind=kind).first()
+    if delivery is None:
+        delivery = ReminderDelivery(
+            recipient_id=recipient_id,
+            period=period,
+            kind=kind,
+            message_id=reminder_message_id(kind=kind, period=period, recipient_id=recipient_id),
+            created_at=now,
+        )
+        delivery.full_clean(validate_unique=False, validate_constraints=False)
+        try:
+            with transaction.atomic():
+                delivery.save(force_insert=True)
+        except IntegrityError:
+            # Another worker created it between our read and our insert: the claim decides.
+            delivery = ReminderDelivery.objects.get(recipient_id=recipient_id, period=period, kind=kind)
+    claimable = Q(state__in=[ReminderDelivery.State.PENDING, ReminderDelivery.State.FAILED]) | Q(
+        state=ReminderDelivery.State.SENDING, claimed_at__lt=now - REMINDER_CLAIM_STALE_AFTER
+    )
+    claimed = (
+        ReminderDelivery.objects.filter(claimable, pk=delivery.pk).update(
+            state=ReminderDelivery.State.SENDING,
+            attempts=F("attempts") + 1,
+            claimed_at=now,
+            subject=subject[:255],
+            item_count=item_count,
+        )
+        == 1
+    )
+    if not claimed:
+        return None
+    delivery.refresh_from_db()
+    return delivery
+
+
+def reminder_delivery_mark_sent(
+    *, delivery: ReminderDelivery | int, now: datetime.datetime | None = None
+) -> bool:
+    """Record that the claimed delivery went out: sending → sent, error cleared.
+
+    Returns ``False`` (and changes nothing) if the row is no longer in ``sending``.
+    """
+    pk = delivery if isinstance(delivery, int) else delivery.pk
+    return (
+        ReminderDelivery.objects.filter(pk=pk, state=ReminderDelivery.State.SENDING).update(
+            state=ReminderDelivery.State.SENT, sent_at=now or timezone.now(), last_error=""
+        )
+        == 1
+    )
+
+
+def reminder_delivery_mark_failed(*, delivery: ReminderDelivery | int, error: str) -> bool:
+    """Record that sending the claimed delivery failed: sending → failed with the error text.
+
+    A failed delivery can be claimed again by a retry. Returns ``False`` (and changes nothing) if
+    the row is no longer in ``sending``.
+    """
+    pk = delivery if isinstance(delivery, int) else delivery.pk
+    return (
+        ReminderDelivery.objects.filter(pk=pk, state=ReminderDelivery.State.SENDING).update(
+            state=ReminderDelivery.State.FAILED, last_error=error[:4000] or "?"
+        )
+        == 1
+    )
+
+
+def check_in_problem(
+    *, delivery: ReminderDelivery, recommendation: Recommendation, actor: User
+) -> DomainError | None:
+    """Why ``actor`` may not check in ``recommendation`` through a link of ``delivery``, if so.
+
+    A read with no side effect: the check-in page asks it before showing the confirmation, and
+    ``check_in_redeem`` asks it again under the row lock.
+    """
+    if (
+        delivery.kind != ReminderDelivery.Kind.DIGEST
+        or delivery.recipient_id != actor.pk
+        or not actor.is_active
+    ):
+        return NotPermitted(_("Liên kết này không dành cho tài khoản của bạn."))
+    if recommendation.owner_id != actor.pk:
+        return NotPermitted(
+            _("Bạn không còn là người phụ trách kiến nghị %(code)s nên không thể xác nhận tiến độ.")
+            % {"code": recommendation.code}
+        )
+    if recommendation.status not in OPEN_STATUSES:
+        return CheckInRefused(
+            _("Kiến nghị %(code)s đã đóng (%(status)s); không cần xác nhận tiến độ nữa.")
+            % {"code": recommendation.code, "status": recommendation.get_status_display()},
+            code="check_in_closed",
+        )
+    if CheckInRedemption.objects.filter(delivery=delivery, recommendation=recommendation).exists():
+        return CheckInRefused(
+            _("Liên kết xác nhận tiến độ cho %(code)s đã được dùng; mỗi liên kết chỉ dùng được một lần.")
+            % {"code": recommendation.code},
+            code="check_in_used",
+        )
+    return None
+
+
+@transaction.atomic
+def check_in_redeem(
+    *, delivery: ReminderDelivery | int, recommendation: Recommendation | int, actor: User
+) -> HistoryEntry:
+    """Use a digest's one-click link: the owner confirms the item is on track, once per link.
+
+    Rules: ``check_in_problem`` under the recommendation's row lock (the link's recipient, still
+    the owner, item open, link not used). Side effects: through ``recommendation_check_in``, a
+    ``check_in`` history row by the owner and ``last_activity_at`` reset, nothing else; a
+    ``CheckInRedemption`` row whose unique constraint makes a second use fail even in a race.
+    A refusal raises and records nothing.
+    """
+    locked = _lock(recommendation)
+    delivery_row = ReminderDelivery.objects.get(pk=delivery if isinstance(delivery, int) else delivery.pk)
+    problem = check_in_problem(delivery=delivery_row, recommendation=locked, actor=actor)
+    if problem is not None:
+        raise problem
+    entry = recommendation_check_in(recommendation=locked, actor=actor)
+    try:
+        with transaction.atomic():
+            CheckInRedemption.objects.create(
+                delivery=delivery_row, recommendation=locked, history_entry=entry
+            )
+    except IntegrityError as error:
+        raise CheckInRefused(
+            _("Liên kết xác nhận tiến độ cho %(code)s đã được dùng; mỗi liên kết chỉ dùng được một lần.")
+            % {"code": locked.code},
+            code="check_in_used",
+        ) from error
+    return entry

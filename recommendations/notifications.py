@@ -1,0 +1,502 @@
+"""The weekly reminder emails: each owner's digest and each focal person's escalation.
+
+Who gets what (reads), how it looks (Django templates, in the recipient's language) and how one
+email goes out exactly once. ``deliver`` is the single path that the Celery tasks and the
+``send_reminders`` command both take; every write it makes goes through ``services``:
+
+1. skip at once when the recipient opted out or this week's email is already sent;
+2. select the items; an empty selection sends nothing and records nothing;
+3. claim the delivery row (unique per recipient, ISO week and kind) with a conditional UPDATE;
+   a claim that another worker holds, or a sent row, means this call sends nothing;
+4. render and send with the delivery's fixed Message-ID, then mark it sent — or failed, with the
+   error text, and re-raise so that the task retries; a retry claims the failed row again.
+
+A worker that dies between sending and marking leaves the row ``sending``; after
+``services.REMINDER_CLAIM_STALE_AFTER`` a retry claims it again and may send a second copy, which
+carries the same Message-ID. That window is the only way an email can go out twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import logging
+import re
+import smtplib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import services
+from .models import Recommendation, ReminderDelivery, User
+from .workflow import OPEN_STATUSES
+
+logger = logging.getLogger(__name__)
+
+DIGEST = ReminderDelivery.Kind.DIGEST
+ESCALATION = ReminderDelivery.Kind.ESCALATION
+KINDS = (DIGEST, ESCALATION)
+
+# Errors worth retrying: the SMTP server refused or was unreachable, or the network failed.
+# (``smtplib.SMTPException`` is an ``OSError``; both are named for the reader.)
+TRANSIENT_SEND_ERRORS: tuple[type[Exception], ...] = (smtplib.SMTPException, OSError)
+
+CHECK_IN_SALT = "recommendations.check-in-link"
+_PERIOD = re.compile(r"(\d{4})-W(\d{2})")
+
+
+# --- Periods -------------------------------------------------------------------------------------
+
+
+def iso_period(day: datetime.date | None = None) -> str:
+    """The ISO week of ``day`` (today in the site's time zone by default), as ``YYYY-Www``."""
+    year, week, _weekday = (day or timezone.localdate()).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def parse_period(text: str) -> str:
+    """``YYYY-Www`` checked to be a real ISO week; raises ``ValueError`` otherwise."""
+    match = _PERIOD.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not an ISO week like 2026-W07")
+    year, week = int(match[1]), int(match[2])
+    try:
+        datetime.date.fromisocalendar(year, week, 1)
+    except ValueError as error:  # week 0, week 53 of a 52-week year, …
+        raise ValueError(f"{text!r} is not an ISO week: {error}") from error
+    return f"{year}-W{week:02d}"
+
+
+# --- Who gets what -------------------------------------------------------------------------------
+
+DIGEST_GROUPS = ("overdue", "due_soon", "stale", "other")
+
+
+def digest_recipient_ids() -> list[int]:
+    """Active people with an address who want the digest and own at least one open item."""
+    return list(
+        User.objects.filter(
+            is_active=True,
+            receives_weekly_digest=True,
+            owned_recommendations__status__in=OPEN_STATUSES,
+        )
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def escalation_recipient_ids() -> list[int]:
+    """Active people with an address who are the focal person of at least one organization.
+
+    The digest preference does not apply: escalation is part of the focal person's role; to stop
+    it, another person is made the focal person.
+    """
+    return list(
+        User.objects.filter(is_active=True, focal_for_organizations__isnull=False)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def recipient_ids(kind: str) -> list[int]:
+    return digest_recipient_ids() if kind == DIGEST else escalation_recipient_ids()
+
+
+def digest_groups(
+    owner: User | int, *, today: datetime.date | None = None, now: datetime.datetime | None = None
+) -> dict[str, list[Recommendation]]:
+    """The owner's open items, each in the first group it fits, in one query.
+
+    overdue (due date passed) / due_soon (due within ``REMINDER_DUE_SOON_DAYS``) / stale (no
+    activity for ``REMINDER_STALE_DAYS``) / other; each group by due date, then code.
+    """
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    due_soon_until = today + datetime.timedelta(days=settings.REMINDER_DUE_SOON_DAYS)
+    stale_before = now - datetime.timedelta(days=settings.REMINDER_STALE_DAYS)
+    groups: dict[str, list[Recommendation]] = {key: [] for key in DIGEST_GROUPS}
+    items = (
+        Recommendation.objects.filter(owner=owner, status__in=OPEN_STATUSES)
+        .select_related("owner_organization")
+        .order_by(F("due_date").asc(nulls_last=True), "code")
+    )
+    for item in items:
+        if item.due_date is not None and item.due_date < today:
+            groups["overdue"].append(item)
+        elif item.due_date is not None and item.due_date <= due_soon_until:
+            groups["due_soon"].append(item)
+        elif item.last_activity_at < stale_before:
+            groups["stale"].append(item)
+        else:
+            groups["other"].append(item)
+    return groups
+
+
+def escalation_items(
+    focal_person: User | int, *, period: str, today: datetime.date | None = None
+) -> list[Recommendation]:
+    """Open items of the organizations ``focal_person`` is focal person for that need escalating.
+
+    An item qualifies when it is overdue by more than ``ESCALATION_OVERDUE_DAYS`` days, or when its
+    owner has been sent at least ``ESCALATION_MISSED_DIGESTS`` digests (of weeks before ``period``)
+    since the item's last update or check-in. Each item carries ``missed_digests``; ordered by
+    organization, due date and code, in one query.
+    """
+    today = today or timezone.localdate()
+    overdue_before = today - datetime.timedelta(days=settings.ESCALATION_OVERDUE_DAYS)
+    digests_since_activity = (
+        ReminderDelivery.objects.filter(
+            recipient=OuterRef("owner"),
+            kind=DIGEST,
+            state=ReminderDelivery.State.SENT,
+            period__lt=period,
+            sent_at__gt=OuterRef("last_activity_at"),
+        )
+        .order_by()
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return list(
+        Recommendation.objects.filter(owner_organization__focal_person=focal_person, status__in=OPEN_STATUSES)
+        .annotate(
+            missed_digests=Coalesce(Subquery(digests_since_activity, output_field=IntegerField()), Value(0))
+        )
+        .filter(Q(due_date__lt=overdue_before) | Q(missed_digests__gte=settings.ESCALATION_MISSED_DIGESTS))
+        .select_related("owner_organization", "owner")
+        .order_by("owner_organization__name", F("due_date").asc(nulls_last=True), "code")
+    )
+
+
+# --- Check-in links ------------------------------------------------------------------------------
+
+
+class CheckInLinkError(Exception):
+    """A check-in link that is not ours (tampered, truncated) or too old."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class CheckInLink:
+    delivery_id: int
+    recommendation_id: int
+    user_id: int
+
+
+def check_in_token(*, delivery_id: int, recommendation_id: int, user_id: int) -> str:
+    """A signed, timestamped token naming the digest it came in, the item and the owner."""
+    payload = {"d": delivery_id, "r": recommendation_id, "u": user_id}
+    return signing.dumps(payload, salt=CHECK_IN_SALT)
+
+
+def read_check_in_token(token: str) -> CheckInLink:
+    """The link's contents; ``CheckInLinkError("expired" | "invalid")`` when it cannot be used."""
+    max_age = datetime.timedelta(days=settings.CHECK_IN_LINK_MAX_AGE_DAYS)
+    try:
+        payload = signing.loads(token, salt=CHECK_IN_SALT, max_age=max_age)
+    except signing.SignatureExpired as error:
+        raise CheckInLinkError("expired") from error
+    except signing.BadSignature as error:
+        raise CheckInLinkError("invalid") from error
+    try:
+        return CheckInLink(
+            delivery_id=int(payload["d"]), recommendation_id=int(payload["r"]), user_id=int(payload["u"])
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckInLinkError("invalid") from error
+
+
+def check_in_url(*, delivery_id: int, recommendation_id: int, user_id: int) -> str:
+    token = check_in_token(delivery_id=delivery_id, recommendation_id=recommendation_id, user_id=user_id)
+    return settings.SITE_URL + reverse("recommendations:check_in", kwargs={"token": token})
+
+
+def admin_change_url(recommendation: Recommendation) -> str:
+    return f"{settings.SITE_URL}/admin/recommendations/recommendation/{recommendation.pk}/change/"
+
+
+# --- Rendering -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailItem:
+    code: str
+    title: str
+    status: str
+    due_date: datetime.date | None
+    admin_url: str
+    check_in_url: str = ""
+    owner_name: str = ""
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmailGroup:
+    title: str
+    items: list[EmailItem]
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass
+class Content:
+    """What one recipient's email says, before it is rendered in their language."""
+
+    kind: str
+    recipient: User
+    period: str
+    groups: dict[str, list[Recommendation]] = field(default_factory=dict)
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(items) for items in self.groups.values())
+
+
+def recipient_language(recipient: User) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    return recipient.preferred_language if recipient.preferred_language in codes else settings.LANGUAGE_CODE
+
+
+def _title(recommendation: Recommendation, language: str) -> str:
+    return recommendation.title_en if language == "en" and recommendation.title_en else recommendation.title
+
+
+def _digest_group_title(key: str) -> str:
+    if key == "overdue":
+        return _("Quá hạn")
+    if key == "due_soon":
+        return _("Đến hạn trong %(days)s ngày tới") % {"days": settings.REMINDER_DUE_SOON_DAYS}
+    if key == "stale":
+        return _("Chưa cập nhật trong %(days)s ngày") % {"days": settings.REMINDER_STALE_DAYS}
+    return _("Các kiến nghị khác đang mở")
+
+
+def _escalation_reasons(item: Recommendation, today: datetime.date) -> tuple[str, ...]:
+    reasons = []
+    if item.due_date is not None and (today - item.due_date).days > settings.ESCALATION_OVERDUE_DAYS:
+        reasons.append(_("quá hạn %(days)s ngày") % {"days": (today - item.due_date).days})
+    missed = getattr(item, "missed_digests", 0)
+    if missed >= settings.ESCALATION_MISSED_DIGESTS:
+        reasons.append(
+            _("%(count)s thư nhắc hằng tuần đã gửi mà không có cập nhật hay xác nhận tiến độ")
+            % {"count": missed}
+        )
+    return tuple(reasons)
+
+
+def _subject(content: Content) -> str:
+    template = f"recommendations/email/{content.kind}_subject.txt"
+    text = render_to_string(template, {"period": content.period, "item_count": content.item_count})
+    return " ".join(text.split())
+
+
+def subject_for(content: Content) -> str:
+    with translation.override(recipient_language(content.recipient)):
+        return _subject(content)
+
+
+def render(content: Content, *, delivery_id: int | None, today: datetime.date | None = None) -> RenderedEmail:
+    """Subject, plain text and HTML in the recipient's language (Vietnamese unless they chose
+    English). Digest items carry a check-in link when ``delivery_id`` is given."""
+    today = today or timezone.localdate()
+    language = recipient_language(content.recipient)
+    with translation.override(language):
+        groups: list[EmailGroup] = []
+        for key, recommendations in content.groups.items():
+            if not recommendations:
+                continue
+            items = [
+                EmailItem(
+                    code=rec.code,
+                    title=_title(rec, language),
+                    status=str(rec.get_status_display()),
+                    due_date=rec.due_date,
+                    admin_url=admin_change_url(rec),
+                    check_in_url=check_in_url(
+                        delivery_id=delivery_id, recommendation_id=rec.pk, user_id=content.recipient.pk
+                    )
+                    if content.kind == DIGEST and delivery_id is not None
+                    else "",
+                    owner_name=str(rec.owner) if rec.owner_id else "",
+                    reasons=_escalation_reasons(rec, today) if content.kind == ESCALATION else (),
+                )
+                for rec in recommendations
+            ]
+            title = _digest_group_title(key) if content.kind == DIGEST else key
+            groups.append(EmailGroup(title=title, items=items))
+        context: dict[str, Any] = {
+            "recipient_name": str(content.recipient),
+            "period": content.period,
+            "item_count": content.item_count,
+            "groups": groups,
+            "language": language,
+            "site_url": settings.SITE_URL,
+            "check_in_days": settings.CHECK_IN_LINK_MAX_AGE_DAYS,
+            "overdue_days": settings.ESCALATION_OVERDUE_DAYS,
+            "missed_digests": settings.ESCALATION_MISSED_DIGESTS,
+        }
+        base = f"recommendations/email/{content.kind}"
+        return RenderedEmail(
+            subject=_subject(content),
+            text=render_to_string(f"{base}.txt", context),
+            html=render_to_string(f"{base}.html", context),
+        )
+
+
+def build_content(*, kind: str, recipient: User, period: str) -> Content:
+    if kind == DIGEST:
+        return Content(kind=kind, recipient=recipient, period=period, groups=digest_groups(recipient))
+    by_organization: dict[str, list[Recommendation]] = {}
+    for item in escalation_items(recipient, period=period):
+        by_organization.setdefault(str(item.owner_organization), []).append(item)
+    return Content(kind=kind, recipient=recipient, period=period, groups=by_organization)
+
+
+def email_message(rendered: RenderedEmail, *, to: str, message_id: str) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={
+            "Message-ID": message_id,
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+        },
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    return message
+
+
+# --- Delivering ----------------------------------------------------------------------------------
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    WOULD_SEND = "would_send"  # dry run
+    ALREADY_SENT = "already_sent"
+    IN_FLIGHT = "in_flight"  # another worker holds the claim
+    NOTHING_TO_SEND = "nothing_to_send"
+    NOT_SUBSCRIBED = "not_subscribed"  # unknown, inactive, no address, or opted out of the digest
+    FAILED = "failed"  # only in ``deliver_all``'s summary; ``deliver`` raises instead
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    kind: str
+    recipient_id: int
+    period: str
+    outcome: Outcome
+    address: str = ""
+    language: str = ""
+    subject: str = ""
+    item_count: int = 0
+    delivery_id: int | None = None
+    error: str = ""
+
+
+def deliver(*, kind: str, recipient_id: int, period: str, dry_run: bool = False) -> DeliveryResult:
+    """Send this week's ``kind`` email to one person, at most once (see the module docstring).
+
+    Raises what sending raised (after recording the delivery as failed); ``TRANSIENT_SEND_ERRORS``
+    are worth a retry. With ``dry_run`` nothing is claimed, sent or recorded.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown reminder kind {kind!r}")
+    recipient = User.objects.filter(pk=recipient_id).first()
+    result = DeliveryResult(kind, recipient_id, period, Outcome.NOT_SUBSCRIBED)
+    if (
+        recipient is None
+        or not recipient.is_active
+        or not recipient.email
+        or (kind == DIGEST and not recipient.receives_weekly_digest)
+    ):
+        return result
+    result = replace(result, address=recipient.email, language=recipient_language(recipient))
+    existing = ReminderDelivery.objects.filter(recipient=recipient, period=period, kind=kind).first()
+    if existing is not None and existing.state == ReminderDelivery.State.SENT:
+        return replace(result, outcome=Outcome.ALREADY_SENT, delivery_id=existing.pk)
+    content = build_content(kind=kind, recipient=recipient, period=period)
+    if content.item_count == 0:
+        return replace(result, outcome=Outcome.NOTHING_TO_SEND)
+    result = replace(result, subject=subject_for(content), item_count=content.item_count)
+    if dry_run:
+        return replace(result, outcome=Outcome.WOULD_SEND)
+
+    delivery = services.reminder_delivery_claim(
+        recipient=recipient, period=period, kind=kind, subject=result.subject, item_count=result.item_count
+    )
+    if delivery is None:
+        state = (
+            ReminderDelivery.objects.filter(recipient=recipient, period=period, kind=kind)
+            .values_list("state", flat=True)
+            .first()
+        )
+        sent = state == ReminderDelivery.State.SENT
+        return replace(result, outcome=Outcome.ALREADY_SENT if sent else Outcome.IN_FLIGHT)
+    try:
+        rendered = render(content, delivery_id=delivery.pk)
+        email_message(rendered, to=recipient.email, message_id=delivery.message_id).send()
+    except Exception as error:
+        services.reminder_delivery_mark_failed(delivery=delivery, error=f"{type(error).__name__}: {error}")
+        logger.warning(
+            "reminder %s %s to user %s failed (attempt %s): %s",
+            kind,
+            period,
+            recipient_id,
+            delivery.attempts,
+            error,
+        )
+        raise
+    if not services.reminder_delivery_mark_sent(delivery=delivery):
+        logger.warning("reminder delivery %s was sent but no longer in 'sending'", delivery.pk)
+    return replace(result, outcome=Outcome.SENT, delivery_id=delivery.pk)
+
+
+def deliver_all(
+    *,
+    period: str,
+    dry_run: bool = False,
+    kinds: Iterable[str] = KINDS,
+    on_result: Callable[[DeliveryResult], None] | None = None,
+) -> list[DeliveryResult]:
+    """Run ``deliver`` for every candidate now, in this process (the ``send_reminders`` command).
+
+    A failure for one recipient is recorded (on the delivery row and as a ``FAILED`` result) and
+    the others still go out.
+    """
+    results = []
+    for kind in kinds:
+        for recipient_id in recipient_ids(kind):
+            try:
+                result = deliver(kind=kind, recipient_id=recipient_id, period=period, dry_run=dry_run)
+            except Exception as error:
+                result = DeliveryResult(
+                    kind, recipient_id, period, Outcome.FAILED, error=f"{type(error).__name__}: {error}"
+                )
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return results
