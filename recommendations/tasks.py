@@ -1,0 +1,76 @@
+"""Thin Celery tasks for the weekly reminders: ids in, ``notifications.deliver`` does the work.
+
+Delivery is idempotent (a claimed row per recipient, week and kind), so a task that runs twice —
+redelivered after a worker died (``acks_late``, ``reject_on_worker_lost``) or enqueued twice —
+sends once. Only SMTP and network errors are retried, a bounded number of times with exponential
+backoff; countdowns stay well below the Redis visibility timeout, so a waiting retry is never
+redelivered early.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from . import notifications, services
+
+MAX_COUNTDOWN_SECONDS = 30 * 60  # far below CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+
+def retry_countdown(retries: int) -> float:
+    """Exponential backoff with jitter: base, 2×base, 4×base … capped at 30 minutes."""
+    base = settings.REMINDER_RETRY_BACKOFF_SECONDS
+    delay = min(base * 2**retries, MAX_COUNTDOWN_SECONDS)
+    return float(delay) + random.uniform(0, base / 2)  # noqa: S311 - jitter, not a secret
+
+
+@shared_task(
+    bind=True,
+    name="recommendations.tasks.send_weekly_reminders",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def send_weekly_reminders(self, period: str | None = None) -> dict[str, int]:
+    """The scheduled fan-out: one ``send_reminder`` task per recipient and kind for the ISO week
+    ``period`` (this week by default). Enqueued after commit, so that it never runs ahead of data
+    written in the same transaction."""
+    period = notifications.parse_period(period) if period else notifications.iso_period()
+    enqueued = {}
+    for kind in notifications.KINDS:
+        ids = notifications.recipient_ids(kind)
+        for recipient_id in ids:
+            send_reminder.delay_on_commit(str(kind), recipient_id, period)
+        enqueued[str(kind)] = len(ids)
+    return enqueued
+
+
+@shared_task(
+    bind=True,
+    name="recommendations.tasks.send_reminder",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def send_reminder(self, kind: str, recipient_id: int, period: str) -> str:
+    """Send one person's digest or escalation for ``period``, at most once."""
+    try:
+        result = notifications.deliver(kind=kind, recipient_id=recipient_id, period=period)
+    except notifications.TRANSIENT_SEND_ERRORS as error:
+        # The delivery is recorded as failed with the error; the retry claims it again.
+        raise self.retry(
+            exc=error,
+            countdown=retry_countdown(self.request.retries),
+            max_retries=settings.REMINDER_MAX_RETRIES,
+        ) from error
+    if result.outcome == notifications.Outcome.IN_FLIGHT:
+        # Another worker holds the claim. If it is alive it finishes; if it died, its claim goes
+        # stale and this retry takes over, so that a crash before sending does not lose the email.
+        stale_after = services.REMINDER_CLAIM_STALE_AFTER + datetime.timedelta(seconds=30)
+        raise self.retry(countdown=stale_after.total_seconds(), max_retries=settings.REMINDER_MAX_RETRIES)
+    return str(result.outcome)
