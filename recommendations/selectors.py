@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from .models import HistoryEntry, Recommendation
+from .models import HistoryEntry, Recommendation, Theme
 from .search import normalize_for_search
 from .workflow import DONE_STATUSES, OPEN_STATUSES, Status, Timeliness
 
@@ -76,3 +78,133 @@ def recommendation_search(queryset: QuerySet[Recommendation], query: str) -> Que
 
 def recommendation_history(recommendation: Recommendation) -> QuerySet[HistoryEntry]:
     return recommendation.history.select_related("actor").order_by("created_at", "id")
+
+
+# --- Reports ---
+# Every report is one aggregate query (two for the weekly progress): rows are grouped and counted
+# by the database, never loaded and counted in Python.
+
+
+def _status_counts(counted: str = "pk", prefix: str = "") -> dict[str, Any]:
+    """``COUNT(…) FILTER (WHERE status = …)`` for every status, plus the total."""
+    counts: dict[str, Any] = {
+        status.value: Count(counted, filter=Q(**{f"{prefix}status": status.value})) for status in Status
+    }
+    counts["total"] = Count(counted)
+    return counts
+
+
+def report_status_by_organization() -> QuerySet[Recommendation, Any]:
+    """One row per owner organization that owns at least one item: counts by status, total."""
+    return (
+        Recommendation.objects.values(
+            organization_code=F("owner_organization__code"),
+            organization_name=F("owner_organization__name"),
+        )
+        .annotate(**_status_counts())
+        .order_by("organization_code")
+    )
+
+
+def report_status_by_source() -> QuerySet[Recommendation, Any]:
+    """One row per source document that holds at least one item: counts by status, total."""
+    return (
+        Recommendation.objects.values(
+            source_key=F("source_document__key"), source_title=F("source_document__title")
+        )
+        .annotate(**_status_counts())
+        .order_by("source_key")
+    )
+
+
+def report_status_by_theme() -> QuerySet[Theme, Any]:
+    """One row per theme, including themes with no item yet: counts by status, total.
+
+    An item with several themes counts once under each of them.
+    """
+    return (
+        Theme.objects.values(theme_slug=F("slug"), theme_name=F("name"))
+        .annotate(**_status_counts("recommendations", "recommendations__"))
+        .order_by("theme_slug")
+    )
+
+
+def report_timeliness_by_organization(*, today: datetime.date | None = None) -> QuerySet[Recommendation, Any]:
+    """Per owner organization: total, rejected, done, and the four timeliness classes."""
+    today = today or timezone.localdate()
+    return (
+        Recommendation.objects.values(
+            organization_code=F("owner_organization__code"),
+            organization_name=F("owner_organization__name"),
+        )
+        .annotate(
+            total=Count("pk"),
+            rejected=Count("pk", filter=Q(status=Status.REJECTED)),
+            done=Count("pk", filter=Q(status__in=DONE_STATUSES)),
+            **{value: Count("pk", filter=timeliness_filter(value, today)) for value in Timeliness.values},
+        )
+        .order_by("organization_code")
+    )
+
+
+def report_overdue(*, today: datetime.date | None = None) -> QuerySet[Recommendation]:
+    """Open items past their due date, the longest overdue first."""
+    return recommendation_list(today=today).filter(overdue_filter(today)).order_by("due_date", "code")
+
+
+def _status_deltas() -> dict[str, Any]:
+    """Net change of the number of items in each status carried by a set of history rows.
+
+    A ``created`` row puts an item into its first status; a ``status`` row moves one item out of
+    ``from_status`` and into ``to_status``.
+    """
+    return {
+        status.value: Count("pk", filter=Q(to_status=status.value))
+        - Count("pk", filter=Q(kind=HistoryEntry.Kind.STATUS, from_status=status.value))
+        for status in Status
+    }
+
+
+def report_weekly_status(*, weeks: int, until: datetime.date) -> list[dict[str, Any]]:
+    """Status of the whole catalogue at the end of each of ``weeks`` weeks ending with ``until``'s.
+
+    Derived from history (``created`` and ``status`` rows), so it shows the past as it was. Weeks
+    run Monday to Sunday in the tracker's time zone; the current week counts up to now. Two
+    queries: the net changes before the first week, and the net changes grouped by week; the
+    running total over those (at most ``weeks``) grouped rows is then summed up here.
+    """
+    tz = timezone.get_current_timezone()
+    last_monday = until - datetime.timedelta(days=until.weekday())
+    first_monday = last_monday - datetime.timedelta(weeks=weeks - 1)
+    start = datetime.datetime.combine(first_monday, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(last_monday + datetime.timedelta(weeks=1), datetime.time.min, tzinfo=tz)
+    rows = HistoryEntry.objects.filter(kind__in=[HistoryEntry.Kind.CREATED, HistoryEntry.Kind.STATUS])
+    running: dict[str, int] = {
+        status: int(value or 0)
+        for status, value in rows.filter(created_at__lt=start).aggregate(**_status_deltas()).items()
+    }
+    weekly: QuerySet[HistoryEntry, Any] = (
+        rows.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(week=TruncWeek("created_at", tzinfo=tz))
+        .values("week")
+        .annotate(**_status_deltas())
+        .order_by("week")
+    )
+    by_week = {
+        timezone.localtime(row["week"], tz).date(): {status: int(row[status]) for status in Status.values}
+        for row in weekly
+    }
+    report = []
+    for index in range(weeks):
+        monday = first_monday + datetime.timedelta(weeks=index)
+        for status, delta in by_week.get(monday, {}).items():
+            running[status] += delta
+        report.append(
+            {
+                "week_start": monday,
+                "week_end": monday + datetime.timedelta(days=6),
+                **running,
+                "total": sum(running.values()),
+            }
+        )
+    return report
