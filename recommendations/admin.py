@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -103,16 +104,9 @@ class EvidenceInline(admin.TabularInline):
         return False
 
 
-class HistoryInline(admin.TabularInline):
-    model = HistoryEntry
-    fields = ("created_at", "kind", "from_status", "to_status", "actor", "comment", "changes")
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    ordering = ("created_at", "id")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[HistoryEntry]:
-        return super().get_queryset(request).select_related("actor")
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return roles.can_view(request.user) or super().has_view_permission(request, obj)
@@ -127,14 +121,24 @@ class HistoryInline(admin.TabularInline):
         return False
 
 
-class CitationInline(HistoryInline):
-    model = Citation  # type: ignore[assignment]
+class HistoryInline(ReadOnlyInline):
+    model = HistoryEntry
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "comment", "changes")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[HistoryEntry]:
+        return super().get_queryset(request).select_related("actor")
+
+
+class CitationInline(ReadOnlyInline):
+    model = Citation
     fields = ("source_document", "location", "paragraph", "quote")
     readonly_fields = fields
     ordering = ("paragraph",)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return Citation.objects.filter().select_related("source_document")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Citation]:
+        return super().get_queryset(request).select_related("source_document")
 
 
 PROVENANCE_FIELDS = (
@@ -386,7 +390,7 @@ class RecommendationAdmin(RoleAwareAdmin):
             raise PermissionDenied
         form = TransitionForm(request.POST, current_status=obj.status)
         if not form.is_valid():
-            errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+            errors = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
             self.message_user(
                 request, _("Yêu cầu chuyển trạng thái không hợp lệ: %s") % errors, messages.ERROR
             )
@@ -450,7 +454,7 @@ class RecommendationAdmin(RoleAwareAdmin):
             "form": form,
             "queryset": queryset,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/recommendations/recommendation/bulk_transition.html", context)
 
@@ -640,7 +644,7 @@ class EvidenceAdmin(RoleAwareAdmin):
         }
         return TemplateResponse(request, "admin/recommendations/evidence/withdraw.html", context)
 
-    def download_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def download_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         evidence = get_object_or_404(Evidence, pk=object_id)
         if not self.has_view_permission(request, evidence) or not evidence.file:
             raise PermissionDenied
@@ -738,14 +742,14 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ("organization",)
     search_fields = ("username", "first_name", "last_name", "email")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (
             gettext_lazy("Đơn vị và thư nhắc việc"),
             {"fields": ("organization", "preferred_language", "receives_weekly_digest")},
         ),
     )
     add_fieldsets = (
-        *DjangoUserAdmin.add_fieldsets,
+        *(DjangoUserAdmin.add_fieldsets or ()),
         (gettext_lazy("Đơn vị"), {"fields": ("email", "organization", "preferred_language")}),
     )
 

@@ -105,7 +105,9 @@ class TransitionForm(forms.Form):
     def __init__(self, *args: Any, current_status: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         targets = allowed_targets(current_status) if current_status else list(Status)
-        self.fields["to_status"].choices = [(s.value, s.label) for s in targets]
+        field = self.fields["to_status"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 -- declared above
+        field.choices = [(s.value, s.label) for s in targets]
 
 
 class BulkTransitionForm(forms.Form):
