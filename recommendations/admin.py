@@ -183,7 +183,6 @@ class RecommendationAdmin(RoleAwareAdmin):
     list_per_page = 50
     inlines = (EvidenceInline, HistoryInline, CitationInline)
     actions = ("export_csv", "export_xlsx", "transition_selected")
-    autocomplete_fields = ("owner",)
     change_form_template = "admin/recommendations/recommendation/change_form.html"
     change_list_template = "admin/recommendations/recommendation/change_list.html"
 
@@ -257,6 +256,16 @@ class RecommendationAdmin(RoleAwareAdmin):
             ),
             (None, {"fields": ("loaded_version",), "classes": ("hidden",)}),
         )
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "owner" in form.base_fields:
+            # Owners pick among the active people of the item's organization.
+            people = User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+            if obj is not None and not roles.is_administrator(request.user):
+                people = people.filter(organization_id=obj.owner_organization_id)
+            form.base_fields["owner"].queryset = people  # type: ignore[attr-defined]
+        return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:

@@ -418,9 +418,14 @@ def test_owner_sees_all_but_edits_only_own_organization(client, catalogue, mofa)
 
 
 def test_owner_cannot_move_an_item_to_another_organization(client, catalogue, mofa):
+    colleague = owner_user(mofa)
+    outsider = owner_user(catalogue["MIC-03"].owner_organization)
     client.force_login(owner_user(mofa))
-    page = client.get(change_url(catalogue["NQ52-01"]))
-    assert "owner_organization" not in page.context["adminform"].form.fields
+    form = client.get(change_url(catalogue["NQ52-01"])).context["adminform"].form
+    assert "owner_organization" not in form.fields
+    # The owner can be chosen only among the organization's own people.
+    choices = set(form.fields["owner"].queryset)
+    assert colleague in choices and outsider not in choices
 
 
 def test_reader_is_read_only(client, catalogue):
