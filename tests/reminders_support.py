@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.utils import timezone
 
@@ -355,3 +356,25 @@ def write_mo(path: Path, messages: dict[str, str]) -> None:
     header = struct.pack("Iiiiiii", 0x950412DE, 0, len(keys), 7 * 4, 7 * 4 + len(keys) * 8, 0, 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(header + array.array("i", key_offsets + value_offsets).tobytes() + ids + strs)
+
+
+# --- Email backends for failure injection ---------------------------------------------------------
+
+
+class FlakyBackend(locmem.EmailBackend):
+    """The test outbox, but the next ``failures`` sends raise the given SMTP error first."""
+
+    failures: ClassVar[list[Exception]] = []
+
+    def send_messages(self, messages: Any) -> int:
+        if FlakyBackend.failures:
+            raise FlakyBackend.failures.pop(0)
+        return super().send_messages(messages)
+
+
+class SlowBackend(locmem.EmailBackend):
+    """The test outbox, slow enough that two racing senders overlap."""
+
+    def send_messages(self, messages: Any) -> int:
+        time.sleep(0.3)
+        return super().send_messages(messages)
