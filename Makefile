@@ -28,10 +28,12 @@ catalogue: migrate
 run: catalogue
 	$(PY) manage.py ensure_first_admin
 	$(PY) manage.py setup_reminder_schedule
-	@echo "Serving on http://127.0.0.1:$(PORT)/admin/ (reminder worker and scheduler running alongside)"
+	@echo "Serving on http://127.0.0.1:$(PORT)/admin/ (reminder worker and scheduler running alongside,"
+	@echo "logging to var/celery.log). Stop with Ctrl-C."
 	@set -e; \
+	var=$${TRACKER_VAR_DIR:-var}; \
 	$(VENV)/bin/celery -A tracker worker --beat --pool=solo --loglevel=INFO \
-	    --schedule var/celerybeat-schedule >var/celery.log 2>&1 & worker=$$!; \
+	    --schedule $$var/celerybeat-schedule >$$var/celery.log 2>&1 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null || true' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
