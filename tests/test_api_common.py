@@ -82,7 +82,9 @@ def test_a_user_without_any_role_is_403_everywhere():
         assert response.status_code == 403, path
         assert response.json()["code"] == "permission_denied"
         assert "vai trò" in response.json()["detail"]
-    response = client.post("/api/v1/recommendations/A-1/transition/", {"to_status": "accepted"}, format="json")
+    response = client.post(
+        "/api/v1/recommendations/A-1/transition/", {"to_status": "accepted"}, format="json"
+    )
     assert response.status_code == 403
     rec.refresh_from_db()
     assert (rec.status, rec.version) == ("proposed", 1)
@@ -104,7 +106,9 @@ def test_session_writes_need_the_csrf_token():
     user = owner_user(rec.owner_organization)
     client = APIClient(enforce_csrf_checks=True)
     client.force_login(user)
-    response = client.post("/api/v1/recommendations/A-1/transition/", {"to_status": "accepted"}, format="json")
+    response = client.post(
+        "/api/v1/recommendations/A-1/transition/", {"to_status": "accepted"}, format="json"
+    )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
     rec.refresh_from_db()

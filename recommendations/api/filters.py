@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 
@@ -60,12 +60,22 @@ class BoundedIsoDateTimeFilter(filters.IsoDateTimeFilter):
 
 
 class StableOrderingFilter(filters.OrderingFilter):
-    """The requested ordering, then the code, so that pages never overlap or skip an item."""
+    """The requested ordering, then the code, so that pages never overlap or skip an item.
+
+    Empty values (an item without a due date) come last in both directions, on every database.
+    """
 
     def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
         if not value:
             return qs
-        ordering = [self.get_ordering_value(param) for param in value]
+        ordering = []
+        for param in value:
+            field = self.get_ordering_value(param)
+            descending = field.startswith("-")
+            expression = F(field.lstrip("-"))
+            ordering.append(
+                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
+            )
         return qs.order_by(*ordering, "code")
 
 

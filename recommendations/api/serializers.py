@@ -201,7 +201,9 @@ class RecommendationCreateSerializer(serializers.Serializer):
     quote = serializers.CharField()
     source = _slug(SourceDocument, "key", help_text="Source document key.")  # type: ignore[assignment]  # a declared field, popped by DRF's metaclass
     source_location = serializers.CharField(max_length=128, required=False, allow_blank=True)
-    source_paragraph = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    source_paragraph = serializers.IntegerField(
+        min_value=0, max_value=2147483647, required=False, allow_null=True
+    )
     proposer_person = serializers.CharField(max_length=255, required=False, allow_blank=True)
     proposer_organization = _slug(Organization, "code", required=False, allow_null=True)
     addressed_to = _slug(Organization, "code", many=True, required=False)
