@@ -1,0 +1,197 @@
+"""POST /api/v1/recommendations/{code}/transition/: the workflow through the API, refusals that
+change nothing, and optimistic concurrency with If-Match or a version field."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommendations import services
+from recommendations.models import Recommendation
+from tests.factories import OrganizationFactory, RecommendationFactory, admin_user, owner_user, reader_user
+from tests.test_api_common import client_for, fast_password_hashing  # noqa: F401
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+
+URL = "/api/v1/recommendations/T-1/transition/"
+
+
+@pytest.fixture
+def rec():
+    return RecommendationFactory(code="T-1", owner_organization=OrganizationFactory(code="MOFA"))
+
+
+@pytest.fixture
+def owner(rec):
+    return owner_user(rec.owner_organization)
+
+
+def _state(code: str = "T-1") -> tuple:
+    item = Recommendation.objects.get(code=code)
+    return (item.status, item.version, item.progress, item.completed_at, item.history.count())
+
+
+def test_owner_accepts_and_gets_the_new_version(rec, owner):
+    response = client_for(owner).post(URL, {"to_status": "accepted", "comment": "Nhận"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == '"2"'
+    body = response.json()
+    assert (body["status"], body["version"]) == ("accepted", 2)
+    assert [t["to_status"] for t in body["allowed_transitions"]] == ["in_progress", "blocked", "rejected"]
+    entry = rec.history.get()
+    assert (entry.kind, entry.from_status, entry.to_status, entry.comment, entry.actor_id) == (
+        "status",
+        "proposed",
+        "accepted",
+        "Nhận",
+        owner.pk,
+    )
+
+
+def test_the_whole_workflow_through_the_api(rec, owner):
+    client = client_for(owner)
+    assert client.post(URL, {"to_status": "accepted"}, format="json").status_code == 200
+    assert client.post(URL, {"to_status": "in_progress"}, format="json").status_code == 200
+
+    before = _state()
+    refused = client.post(URL, {"to_status": "implemented"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {
+        "detail": "Cần ít nhất một minh chứng trước khi đánh dấu T-1 là đã thực hiện.",
+        "code": "evidence_required",
+    }
+    assert _state() == before
+
+    evidence = client.post(
+        "/api/v1/recommendations/T-1/evidence/", {"kind": "note", "note": "Đã ban hành"}, format="json"
+    )
+    assert evidence.status_code == 201
+    done = client.post(URL, {"to_status": "implemented"}, format="json")
+    assert done.status_code == 200
+    assert (done.json()["status"], done.json()["progress"], done.json()["timeliness"]) == (
+        "implemented",
+        100,
+        "done_on_time",
+    )
+
+    before = _state()
+    four_eyes = client.post(URL, {"to_status": "verified"}, format="json")
+    assert four_eyes.status_code == 400
+    assert four_eyes.json()["code"] == "four_eyes"
+    assert _state() == before
+    verified = client_for(admin_user()).post(URL, {"to_status": "verified"}, format="json")
+    assert verified.status_code == 200
+    assert verified.json()["status"] == "verified"
+    assert list(rec.history.filter(kind="status").values_list("to_status", flat=True)) == [
+        "accepted",
+        "in_progress",
+        "implemented",
+        "verified",
+    ]
+
+
+def test_a_transition_the_workflow_does_not_allow_is_400_with_the_reason(rec, owner):
+    before = _state()
+    response = client_for(owner).post(URL, {"to_status": "verified"}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "transition_refused"
+    assert body["detail"].startswith("Không thể chuyển T-1 từ “Mới đề xuất” sang “Đã xác minh”.")
+    assert "errors" not in body
+    assert _state() == before
+
+
+def test_a_missing_comment_is_a_field_error(rec, owner):
+    before = _state()
+    response = client_for(owner).post(URL, {"to_status": "rejected", "comment": "   "}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "comment_required"
+    assert body["errors"] == {"comment": [body["detail"]]}
+    assert _state() == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"to_status": "done"}, "to_status"),
+        ({}, "to_status"),
+        ({"to_status": "accepted", "version": "x"}, "version"),
+    ],
+)
+def test_bad_transition_input_is_400_with_field_errors(rec, owner, body, field):
+    before = _state()
+    response = client_for(owner).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert list(response.json()["errors"]) == [field]
+    assert _state() == before
+
+
+def test_form_encoded_bodies_work_too(rec, owner):
+    response = client_for(owner).post(URL, {"to_status": "accepted", "version": "1"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "accepted"
+
+
+@pytest.mark.parametrize("how", ["if-match", "version-field"])
+def test_a_stale_version_is_409_and_nothing_changes(rec, owner, how):
+    first, second = client_for(owner), client_for(admin_user())
+    etag = first.get("/api/v1/recommendations/T-1/")["ETag"]
+    assert etag == '"1"'
+    assert second.post(URL, {"to_status": "accepted"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    before = _state()
+    if how == "if-match":
+        response = first.post(
+            URL, {"to_status": "rejected", "comment": "Trùng"}, format="json", HTTP_IF_MATCH=etag
+        )
+    else:
+        response = first.post(URL, {"to_status": "rejected", "comment": "Trùng", "version": 1}, format="json")
+    assert response.status_code == 409
+    assert response["ETag"] == '"2"'
+    body = response.json()
+    assert (body["code"], body["current_version"]) == ("stale_version", 2)
+    assert "phiên bản hiện tại 2" in body["detail"]
+    assert _state() == before
+
+
+def test_stale_wins_over_a_refusal_and_over_nothing_else(rec, owner):
+    # A stale request is refused as stale even when its transition would also be refused.
+    services.recommendation_transition(recommendation=rec, actor=owner, to_status="accepted")
+    before = _state()
+    response = client_for(owner).post(URL, {"to_status": "verified"}, format="json", HTTP_IF_MATCH='"1"')
+    assert response.status_code == 409
+    assert _state() == before
+
+
+def test_if_match_star_and_current_version_are_accepted(rec, owner):
+    client = client_for(owner)
+    assert client.post(URL, {"to_status": "accepted"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+    response = client.post(URL, {"to_status": "in_progress"}, format="json", HTTP_IF_MATCH='W/"2"')
+    assert response.status_code == 200
+    assert response["ETag"] == '"3"'
+
+
+def test_a_malformed_if_match_is_400(rec, owner):
+    before = _state()
+    response = client_for(owner).post(URL, {"to_status": "accepted"}, format="json", HTTP_IF_MATCH="v1")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["If-Match"]
+    assert _state() == before
+
+
+@pytest.mark.parametrize("who", ["reader", "other_org_owner"])
+def test_readers_and_other_organizations_cannot_transition(rec, who):
+    user = reader_user() if who == "reader" else owner_user(OrganizationFactory(code="MIC"))
+    before = _state()
+    response = client_for(user).post(URL, {"to_status": "accepted"}, format="json")
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": f"Bạn không có quyền thay đổi kiến nghị T-1: nó do {rec.owner_organization.name} chủ trì.",
+        "code": "permission_denied",
+    }
+    assert _state() == before
+
+
+def test_unknown_item_is_404(owner):
+    response = client_for(owner).post("/api/v1/recommendations/NOPE/transition/", {"to_status": "accepted"})
+    assert response.status_code == 404
