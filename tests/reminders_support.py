@@ -75,7 +75,8 @@ class Received:
 
     @property
     def subject(self) -> str:
-        return str(self.message["Subject"])
+        # A long non-ASCII subject is folded right after "Subject:"; unfolding leaves a leading space.
+        return str(self.message["Subject"]).strip()
 
     @property
     def message_id(self) -> str:
