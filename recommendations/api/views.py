@@ -321,15 +321,20 @@ class RecommendationViewSet(TrackerViewSet):
     tabular_actions = frozenset({"list", "history"})
 
     def get_queryset(self) -> QuerySet[Recommendation]:
-        queryset = selectors.recommendation_list().prefetch_related(
-            Prefetch("themes", queryset=Theme.objects.order_by("slug"))
-        )
-        if self.action != "list":
-            queryset = queryset.prefetch_related(
-                Prefetch("addressed_to", queryset=Organization.objects.order_by("code")),
-                "citations__source_document",
-            )
+        queryset = selectors.recommendation_list()
+        if self.action == "list":
+            return queryset.prefetch_related(Prefetch("themes", queryset=Theme.objects.order_by("slug")))
+        if self.action == "retrieve":
+            return self._with_detail(queryset)
         return queryset
+
+    @staticmethod
+    def _with_detail(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+        return queryset.prefetch_related(
+            Prefetch("themes", queryset=Theme.objects.order_by("slug")),
+            Prefetch("addressed_to", queryset=Organization.objects.order_by("code")),
+            "citations__source_document",
+        )
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         classes: dict[str, type[serializers.BaseSerializer[Any]]] = {
@@ -348,7 +353,7 @@ class RecommendationViewSet(TrackerViewSet):
         return recommendation
 
     def _detail(self, code: str, *, status_code: int = status.HTTP_200_OK) -> Response:
-        recommendation = self.get_queryset().get(code=code)
+        recommendation = self._with_detail(selectors.recommendation_list()).get(code=code)
         data = RecommendationDetailSerializer(recommendation, context=self.get_serializer_context()).data
         headers = {"ETag": etag(recommendation)}
         if status_code == status.HTTP_201_CREATED:
@@ -591,6 +596,7 @@ class ReferenceViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, Tracker
 
     lookup_value_regex = "[^/]+"
     pagination_class = None
+    tabular_actions = frozenset({"list"})
 
     def get_object(self) -> Any:
         _reject_nul(self.kwargs[self.lookup_field])
