@@ -26,10 +26,12 @@ from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.contrib.auth.models import Group
 from django.core.mail.backends import locmem
 from django.db import connection
 from django.utils import timezone
 
+from recommendations import roles
 from recommendations.models import Organization, Recommendation, User
 from recommendations.workflow import Status
 from tests.factories import OrganizationFactory, RecommendationFactory, owner_user
@@ -183,6 +185,8 @@ class Demo:
 def make_demo(*, today: datetime.date, now: datetime.datetime | None = None) -> Demo:
     """A small data set that exercises every rule of the digest and the escalation."""
     now = now or timezone.now()
+    # A transactional test before this one may have flushed the role groups a data migration made.
+    Group.objects.get_or_create(name=roles.OWNER)
     org_a = OrganizationFactory(code="BNG", name="Bộ Ngoại giao")
     org_b = OrganizationFactory(code="BTTTT", name="Bộ Thông tin và Truyền thông")
     lan = owner_user(org_a, username="lan", first_name="Lan", last_name="Nguyễn", email="lan@example.org")
