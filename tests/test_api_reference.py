@@ -107,10 +107,10 @@ def test_history_of_a_recommendation_oldest_first():
     RecommendationFactory(code="OTHER")
     body = client_for(reader_user()).get("/api/v1/recommendations/H-1/history/").json()
     assert [(e["kind"], e["from_status"], e["to_status"], e["comment"]) for e in body] == [
-        ("created", "", "proposed", ""),
+        ("created", None, "proposed", ""),
         ("status", "proposed", "accepted", ""),
         ("status", "accepted", "blocked", "Thiếu kinh phí"),
-        ("updated", "", "", ""),
+        ("updated", None, None, ""),
     ]
     assert body[1]["actor"] == {"id": owner.pk, "name": "An Lê", "email": None}
     assert body[3]["changes"] == {"progress": [0, 20]}

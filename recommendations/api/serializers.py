@@ -253,6 +253,7 @@ class TransitionSerializer(serializers.Serializer):
 class EvidenceSerializer(serializers.ModelSerializer[Evidence]):
     submitted_by = PersonSerializer(read_only=True)
     withdrawn = serializers.BooleanField(source="is_withdrawn", read_only=True)
+    url = serializers.CharField(read_only=True, help_text="The link (kind=link); empty for other kinds.")
     download_url = serializers.SerializerMethodField(
         help_text="Download link for file evidence (authorised view); null otherwise."
     )
@@ -302,8 +303,20 @@ class EvidenceWithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Why the evidence is withdrawn (required).")
 
 
+class _StatusOrNullField(serializers.ChoiceField):
+    """A status, or null where the history row has none (the model stores "")."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Status.choices, read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return value or None
+
+
 class HistoryEntrySerializer(serializers.ModelSerializer[HistoryEntry]):
     actor = PersonSerializer(read_only=True, allow_null=True)
+    from_status = _StatusOrNullField(help_text="For status changes: the status before.")
+    to_status = _StatusOrNullField(help_text="For creation and status changes: the status after.")
 
     class Meta:
         model = HistoryEntry
