@@ -9,13 +9,12 @@ redelivered early.
 
 from __future__ import annotations
 
-import datetime
 import random
 
 from celery import shared_task
 from django.conf import settings
 
-from . import notifications, services
+from . import notifications
 
 MAX_COUNTDOWN_SECONDS = 30 * 60  # far below CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
 
@@ -69,8 +68,11 @@ def send_reminder(self, kind: str, recipient_id: int, period: str) -> str:
             max_retries=settings.REMINDER_MAX_RETRIES,
         ) from error
     if result.outcome == notifications.Outcome.IN_FLIGHT:
-        # Another worker holds the claim. If it is alive it finishes; if it died, its claim goes
-        # stale and this retry takes over, so that a crash before sending does not lose the email.
-        stale_after = services.REMINDER_CLAIM_STALE_AFTER + datetime.timedelta(seconds=30)
-        raise self.retry(countdown=stale_after.total_seconds(), max_retries=settings.REMINDER_MAX_RETRIES)
+        # Another worker holds the claim. Usually it is alive and a retry a moment later finds the
+        # email sent. If it died, its claim goes stale after REMINDER_CLAIM_STALE_AFTER; the
+        # retries' growing countdowns add up to well beyond that (about an hour by default), so a
+        # later retry takes the claim over and a crash before sending does not lose the email.
+        raise self.retry(
+            countdown=retry_countdown(self.request.retries), max_retries=settings.REMINDER_MAX_RETRIES
+        )
     return str(result.outcome)

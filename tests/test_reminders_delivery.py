@@ -118,7 +118,11 @@ def test_retries_are_bounded_and_the_failure_is_recorded_with_the_error(eager, s
 
 def test_retry_backoff_is_exponential_and_capped_below_the_visibility_timeout(settings):
     settings.REMINDER_RETRY_BACKOFF_SECONDS = 60
+    settings.REMINDER_MAX_RETRIES = 6
     countdowns = [tasks.retry_countdown(retries) for retries in range(8)]
+    # Retries while another worker's claim is held outlast the time after which it goes stale.
+    stale_after = services.REMINDER_CLAIM_STALE_AFTER.total_seconds()
+    assert sum(countdowns[: settings.REMINDER_MAX_RETRIES]) > 3 * stale_after
     bases = [60, 120, 240, 480, 960, 1800, 1800, 1800]
     for retries, (base, countdown) in enumerate(zip(bases, countdowns, strict=True)):
         assert base <= countdown <= base + 30, retries
@@ -126,7 +130,10 @@ def test_retry_backoff_is_exponential_and_capped_below_the_visibility_timeout(se
 
 
 @pytest.mark.django_db
-def test_a_claim_left_by_a_dead_worker_blocks_until_stale_then_a_retry_sends_once(mailoutbox, monkeypatch):
+def test_a_claim_left_by_a_dead_worker_blocks_until_stale_then_a_retry_sends_once(
+    mailoutbox, monkeypatch, settings
+):
+    settings.REMINDER_RETRY_BACKOFF_SECONDS = 60
     demo = make_demo(today=timezone.localdate())
     held = services.reminder_delivery_claim(recipient=demo.lan, period=PERIOD, kind=DIGEST)
     assert held is not None and held.state == ReminderDelivery.State.SENDING  # ... and the worker died
@@ -144,7 +151,8 @@ def test_a_claim_left_by_a_dead_worker_blocks_until_stale_then_a_retry_sends_onc
 
     assert blocked.outcome == Outcome.IN_FLIGHT
     assert mailoutbox == []
-    assert retried[0]["countdown"] > services.REMINDER_CLAIM_STALE_AFTER.total_seconds()
+    assert [options["max_retries"] for options in retried] == [2]
+    assert 60 <= retried[0]["countdown"] <= 90  # the first backoff step
 
     ReminderDelivery.objects.filter(pk=held.pk).update(
         claimed_at=timezone.now() - services.REMINDER_CLAIM_STALE_AFTER - datetime.timedelta(seconds=1)
