@@ -297,9 +297,12 @@ def stop_process_group(process: subprocess.Popen[bytes], *, grace: float = 10) -
 
 
 @contextlib.contextmanager
-def celery_worker(*, log_dir: Path, env: dict[str, str], concurrency: int = 2) -> Iterator[Worker]:
-    """A real ``celery worker`` subprocess on its own queue, killed on exit however the test ends."""
-    queue = f"reminders-test-{uuid.uuid4().hex[:12]}"
+def celery_worker(
+    *, log_dir: Path, env: dict[str, str], queue: str = "", concurrency: int = 2
+) -> Iterator[Worker]:
+    """A real ``celery worker`` subprocess on its own queue (also its default queue, so the tasks
+    it enqueues stay on it), killed on exit however the test ends."""
+    queue = queue or f"reminders-test-{uuid.uuid4().hex[:12]}"
     log_path = log_dir / "celery-worker.log"
     command = [
         sys.executable,

@@ -6,7 +6,10 @@ The worker reads this test's database: the SQLite test database is a file (see t
 on PostgreSQL the worker is given the ``test_…`` database's URL.
 """
 
+import contextlib
+import json
 import time
+import uuid
 
 import pytest
 import redis
@@ -36,10 +39,28 @@ def redis_url():
     return redis_url_or_skip()
 
 
+def our_unacked(client: redis.Redis, queue: str) -> list[bytes]:
+    """Delivery tags of messages of ``queue`` that a worker took but has not acknowledged."""
+    return [
+        tag
+        for tag, raw in client.hgetall("unacked").items()
+        if json.loads(raw)[2] == queue  # kombu stores [message, exchange, routing key]
+    ]
+
+
 def broker_is_idle(client: redis.Redis, queue: str) -> bool:
     """No message waiting in the queue and none taken but unacknowledged (acks_late: a message is
     acknowledged when its task has finished; a retry waiting for its countdown is unacknowledged)."""
-    return client.llen(queue) == 0 and client.hlen("unacked") == 0
+    return client.llen(queue) == 0 and not our_unacked(client, queue)
+
+
+def clean_up(client: redis.Redis, queue: str) -> None:
+    for tag in our_unacked(client, queue):
+        client.hdel("unacked", tag)
+        client.zrem("unacked_index", tag)
+    # The queue, and the exchange bindings kombu made for it (the default exchange is named
+    # after the default queue).
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def test_a_real_worker_on_redis_delivers_the_weeks_reminders_once_over_smtp(redis_url, tmp_path, settings):
@@ -49,8 +70,10 @@ def test_a_real_worker_on_redis_delivers_the_weeks_reminders_once_over_smtp(redi
     # John's mail server greylists the first attempt: the worker must retry and deliver.
     inbox = Inbox(rcpt_replies={"john@example.org": ["451 4.7.1 Greylisted, please try again"]})
     broker = redis.Redis.from_url(redis_url, socket_timeout=5)
+    queue = f"reminders-test-{uuid.uuid4().hex[:12]}"  # this test's own queue, whatever else runs
 
-    with smtp_server(inbox) as port:
+    with contextlib.ExitStack() as cleanup, smtp_server(inbox) as port:
+        cleanup.callback(clean_up, broker, queue)  # after the worker has stopped
         env = {
             "REDIS_URL": redis_url,
             "DATABASE_URL": worker_database_url(),
@@ -60,37 +83,34 @@ def test_a_real_worker_on_redis_delivers_the_weeks_reminders_once_over_smtp(redi
             "SITE_URL": SITE,
             "REMINDER_RETRY_BACKOFF_SECONDS": "1",
         }
-        with celery_worker(log_dir=tmp_path, env=env) as worker:
-            try:
-                # The scheduled fan-out, enqueued twice (as a duplicated beat tick would).
-                for _ in range(2):
-                    tasks.send_weekly_reminders.apply_async(args=[PERIOD], queue=worker.queue)
+        with celery_worker(log_dir=tmp_path, env=env, queue=queue) as worker:
+            # The scheduled fan-out, enqueued twice (as a duplicated beat tick would).
+            for _ in range(2):
+                tasks.send_weekly_reminders.apply_async(args=[PERIOD], queue=queue)
 
-                def all_sent() -> bool:
-                    worker.check_alive()
-                    states = list(ReminderDelivery.objects.values_list("state", flat=True))
-                    return len(states) == 3 and set(states) == {ReminderDelivery.State.SENT}
-
-                wait_for(
-                    all_sent,
-                    timeout=60,
-                    interval=0.2,
-                    message=lambda: f"deliveries: {list(ReminderDelivery.objects.values())}\n{worker.log()}",
-                )
-                # Let every duplicate task finish (twice in a row: a message moves between the
-                # queue and the unacked set in two steps) before counting what arrived.
-                wait_for(
-                    lambda: (
-                        broker_is_idle(broker, worker.queue)
-                        and time.sleep(0.3) is None
-                        and broker_is_idle(broker, worker.queue)
-                    ),
-                    timeout=30,
-                    message=lambda: f"the worker did not finish its tasks\n{worker.log()}",
-                )
+            def all_sent() -> bool:
                 worker.check_alive()
-            finally:
-                broker.delete(worker.queue)
+                states = list(ReminderDelivery.objects.values_list("state", flat=True))
+                return len(states) == 3 and set(states) == {ReminderDelivery.State.SENT}
+
+            wait_for(
+                all_sent,
+                timeout=60,
+                interval=0.2,
+                message=lambda: f"deliveries: {list(ReminderDelivery.objects.values())}\n{worker.log()}",
+            )
+            # Let every duplicate task finish (twice in a row: a message moves between the
+            # queue and the unacked set in two steps) before counting what arrived.
+            wait_for(
+                lambda: (
+                    broker_is_idle(broker, worker.queue)
+                    and time.sleep(0.3) is None
+                    and broker_is_idle(broker, worker.queue)
+                ),
+                timeout=30,
+                message=lambda: f"the worker did not finish its tasks\n{worker.log()}",
+            )
+            worker.check_alive()
 
     john_subject = notifications.subject_for(
         notifications.build_content(kind=DIGEST, recipient=demo.john, period=PERIOD)
