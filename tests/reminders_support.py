@@ -8,6 +8,7 @@ import contextlib
 import datetime
 import email
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -298,7 +299,7 @@ def stop_process_group(process: subprocess.Popen[bytes], *, grace: float = 10) -
 
 @contextlib.contextmanager
 def celery_worker(
-    *, log_dir: Path, env: dict[str, str], queue: str = "", concurrency: int = 2
+    *, log_dir: Path, env: dict[str, str], queue: str = "", concurrency: int = 2, max_lifetime: int = 180
 ) -> Iterator[Worker]:
     """A real ``celery worker`` subprocess on its own queue (also its default queue, so the tasks
     it enqueues stay on it), killed on exit however the test ends."""
@@ -322,6 +323,10 @@ def celery_worker(
         "-n",
         f"{queue}@%h",
     ]
+    timeout = shutil.which("timeout")
+    if timeout:
+        # A last resort: the worker ends by itself even if this test process is killed outright.
+        command = [timeout, "--kill-after=5", str(max_lifetime), *command]
     full_env = {**os.environ, **env, "CELERY_TASK_DEFAULT_QUEUE": queue, "PYTHONUNBUFFERED": "1"}
     full_env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     with log_path.open("wb") as log:
