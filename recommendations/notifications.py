@@ -131,7 +131,7 @@ def digest_groups(
     groups: dict[str, list[Recommendation]] = {key: [] for key in DIGEST_GROUPS}
     items = (
         Recommendation.objects.filter(owner=owner, status__in=OPEN_STATUSES)
-        .select_related("owner_organization")
+        .select_related("owner_organization", "owner")
         .order_by(F("due_date").asc(nulls_last=True), "code")
     )
     for item in items:
