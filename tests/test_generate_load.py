@@ -195,3 +195,24 @@ def test_copy_and_bulk_create_write_the_same_items():
     by_copy = snapshot()
     generate(method="bulk", replace=True)
     assert snapshot() == by_copy
+
+
+def test_a_generated_owners_digest_costs_a_fixed_number_of_queries():
+    # bench/ found one query per listed item (the owner, for the owner's name): 237 queries for a
+    # 226-item digest. The count must not grow with the number of items.
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from recommendations import notifications
+
+    generate()
+    counts = {}
+    for username in ("load-owner-0001", "load-owner-0002"):
+        owner = User.objects.get(username=username)
+        open_items = owner.owned_recommendations.filter(status__in=OPEN_STATUSES).count()
+        with CaptureQueriesContext(db) as queries:
+            result = notifications.deliver(kind="digest", recipient_id=owner.pk, period="2030-W01")
+        assert result.outcome == notifications.Outcome.SENT
+        assert result.item_count == open_items > 10
+        counts[username] = len(queries)
+    assert counts["load-owner-0001"] == counts["load-owner-0002"] < 15

@@ -1,0 +1,97 @@
+"""Profile one API request or one reminder email in-process, with pyinstrument.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/profile.py \
+        request "/api/v1/recommendations/?page=1&page_size=100" [--user load-reader] [--repeat 20]
+    DATABASE_URL=… .venv/bin/python bench/profile.py digest [--repeat 10]
+
+Use a database filled by ``generate_load`` (``BENCH_KEEP_DB=1 make bench`` keeps the benchmark's
+one and prints its URL). Runs with the production settings (DEBUG off) through Django's test
+client, so that what is measured is the view, its queries and its serialization, without the
+network and gunicorn. Prints the mean time, the queries of one call (count and the slowest) and
+pyinstrument's flat profile. ``digest`` sends to Django's in-memory mail backend (no SMTP) and
+records its deliveries under a far-future ISO week (2099-W01).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("THROTTLE_USER", "10000000/minute")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from pyinstrument import Profiler  # noqa: E402
+from pyinstrument.renderers import ConsoleRenderer  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+from recommendations import notifications  # noqa: E402
+from recommendations.models import User  # noqa: E402
+
+
+def report(name: str, call: Any, repeat: int) -> None:
+    call()  # warm caches, as a running server has
+    with CaptureQueriesContext(connection) as queries:
+        call()
+    started = time.perf_counter()
+    for _ in range(repeat):
+        call()
+    mean = (time.perf_counter() - started) / repeat * 1000
+    print(f"{name}: {mean:.1f} ms per call, {len(queries)} queries per call")
+    for query in sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:3]:
+        print(f"  {float(query['time']) * 1000:7.1f} ms  {query['sql'][:160]}")
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(repeat):
+        call()
+    profiler.stop()
+    print(profiler.output(ConsoleRenderer(unicode=True, color=False, flat=True))[:8000])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("what", choices=("request", "digest"))
+    parser.add_argument("path", nargs="?", default="/api/v1/recommendations/?page=1&page_size=100")
+    parser.add_argument("--user", default="load-reader")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+    if args.what == "request":
+        token, _created = Token.objects.get_or_create(user=User.objects.get(username=args.user))
+        client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+
+        def call() -> None:
+            response = client.get(args.path, HTTP_AUTHORIZATION=f"Token {token.key}")
+            assert response.status_code == 200, response.content[:300]
+
+        report(f"GET {args.path}", call, args.repeat)
+        return
+    recipients = iter(notifications.recipient_ids("digest"))
+
+    def send() -> None:
+        notifications.deliver(kind="digest", recipient_id=next(recipients), period="2099-W01")
+
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        report("one digest email", send, min(args.repeat, 10))
+
+
+if __name__ == "__main__":
+    main()
