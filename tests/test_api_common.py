@@ -157,6 +157,14 @@ def test_unknown_api_paths_are_json_404():
         assert response.json() == {"detail": "Không tìm thấy.", "code": "not_found"}
 
 
+def test_writes_to_unknown_api_paths_are_json_404_too():
+    client = APIClient(enforce_csrf_checks=True)
+    for method in ["post", "patch", "delete"]:
+        response = getattr(client, method)("/api/v1/recommendations/X/evidence/-1/withdraw/")
+        assert response.status_code == 404, method
+        assert response.json()["code"] == "not_found"
+
+
 def test_unknown_recommendation_is_json_404():
     response = client_for(reader_user()).get("/api/v1/recommendations/NOPE-1/")
     assert response.status_code == 404

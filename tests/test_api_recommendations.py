@@ -427,6 +427,8 @@ def test_only_administrators_create(role):
         ({"due_date": "31/12/2030"}, ["due_date"]),
         ({"priority": "urgent"}, ["priority"]),
         ({"source_paragraph": 2**40}, ["source_paragraph"]),
+        # PostgreSQL cannot even compare text holding NUL: a field error, not a server error.
+        ({"source": "00\x004", "themes": ["a\x00"], "title": "t\x00"}, ["source", "themes", "title"]),
     ],
 )
 def test_create_with_bad_input_is_400_with_field_errors(extra, fields):

@@ -3,6 +3,7 @@ running API (schemathesis against a live test server)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -109,7 +110,9 @@ CHECKS = [
     response_schema_conformance,
     ignored_auth,
 ]
-EXAMPLES_PER_OPERATION = 15
+# A bounded, deterministic run for the suite; API_FUZZ_EXAMPLES / API_FUZZ_SEED explore further.
+EXAMPLES_PER_OPERATION = int(os.environ.get("API_FUZZ_EXAMPLES", "15"))
+FUZZ_SEED = int(os.environ.get("API_FUZZ_SEED", "20260301"))
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -157,12 +160,12 @@ def test_the_running_api_conforms_to_its_schema(live_server, settings, tmp_path,
         known = _known_path_parameters(operation.path, evidence.pk)
         strategy = st.one_of(operation.as_strategy(path_parameters=known), operation.as_strategy())
 
-        @seed(20260301)
+        @seed(FUZZ_SEED)
         @hypothesis_settings(
             max_examples=EXAMPLES_PER_OPERATION,
             deadline=None,
             database=None,
-            derandomize=True,
+            derandomize=False,  # @seed makes the run deterministic
             suppress_health_check=list(HealthCheck),
         )
         @given(case=strategy)

@@ -187,8 +187,18 @@ class RecommendationDetailSerializer(RecommendationSerializer):
         ]
 
 
+class _CodeRelatedField(serializers.SlugRelatedField[Any]):
+    """An object by its code; a value with a NUL character (which PostgreSQL cannot even
+    compare) is simply not a code."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _slug(model: Any, field: str, **kwargs: Any) -> serializers.SlugRelatedField[Any]:
-    return serializers.SlugRelatedField(slug_field=field, queryset=model.objects.all(), **kwargs)
+    return _CodeRelatedField(slug_field=field, queryset=model.objects.all(), **kwargs)
 
 
 class RecommendationCreateSerializer(serializers.Serializer):
