@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .workflow import DONE_STATUSES, Status, Timeliness
 
@@ -54,7 +55,7 @@ class Organization(models.Model):
 
     class Meta:
         verbose_name = _("tổ chức")
-        verbose_name_plural = _("tổ chức")
+        verbose_name_plural = pgettext_lazy("plural", "tổ chức")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -79,7 +80,7 @@ class User(AbstractUser):
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("người dùng")  # type: ignore[assignment]
-        verbose_name_plural = _("người dùng")  # type: ignore[assignment]
+        verbose_name_plural = pgettext_lazy("plural", "người dùng")  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -96,7 +97,7 @@ class SourceDocument(models.Model):
 
     class Meta:
         verbose_name = _("tài liệu nguồn")
-        verbose_name_plural = _("tài liệu nguồn")
+        verbose_name_plural = pgettext_lazy("plural", "tài liệu nguồn")
         ordering = ["key"]
 
     def __str__(self) -> str:
@@ -110,7 +111,7 @@ class Theme(models.Model):
 
     class Meta:
         verbose_name = _("chủ đề")
-        verbose_name_plural = _("chủ đề")
+        verbose_name_plural = pgettext_lazy("plural", "chủ đề")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -196,7 +197,7 @@ class Recommendation(models.Model):
 
     class Meta:
         verbose_name = _("kiến nghị")
-        verbose_name_plural = _("kiến nghị")
+        verbose_name_plural = pgettext_lazy("plural", "kiến nghị")
         ordering = ["code"]
         indexes = [
             models.Index(fields=["status", "due_date"], name="rec_status_due_idx"),
@@ -256,7 +257,7 @@ class Citation(models.Model):
 
     class Meta:
         verbose_name = _("vị trí nhắc lại")
-        verbose_name_plural = _("vị trí nhắc lại")
+        verbose_name_plural = pgettext_lazy("plural", "vị trí nhắc lại")
         ordering = ["recommendation", "paragraph"]
 
     def __str__(self) -> str:
@@ -309,7 +310,7 @@ class Evidence(models.Model):
 
     class Meta:
         verbose_name = _("minh chứng")
-        verbose_name_plural = _("minh chứng")
+        verbose_name_plural = pgettext_lazy("plural", "minh chứng")
         ordering = ["submitted_at", "id"]
 
     def __str__(self) -> str:
@@ -355,7 +356,7 @@ class HistoryEntry(models.Model):
 
     class Meta:
         verbose_name = _("lịch sử")
-        verbose_name_plural = _("lịch sử")
+        verbose_name_plural = pgettext_lazy("plural", "lịch sử")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["recommendation", "created_at"], name="hist_rec_time_idx")]
 
@@ -418,7 +419,7 @@ class CheckInRedemption(models.Model):
 
     class Meta:
         verbose_name = _("lượt xác nhận tiến độ")
-        verbose_name_plural = _("lượt xác nhận tiến độ")
+        verbose_name_plural = pgettext_lazy("plural", "lượt xác nhận tiến độ")
         constraints = [
             models.UniqueConstraint(fields=["delivery", "recommendation"], name="checkin_once_per_link")
         ]

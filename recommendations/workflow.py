@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -51,14 +52,20 @@ class Transition:
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Status.PROPOSED, Status.ACCEPTED, _("Tiếp nhận")),
-    Transition(Status.PROPOSED, Status.REJECTED, _("Không chấp nhận"), requires_comment=True),
+    Transition(
+        Status.PROPOSED, Status.REJECTED, pgettext_lazy("action", "Không chấp nhận"), requires_comment=True
+    ),
     Transition(Status.ACCEPTED, Status.IN_PROGRESS, _("Bắt đầu thực hiện")),
     Transition(Status.ACCEPTED, Status.BLOCKED, _("Báo vướng mắc"), requires_comment=True),
-    Transition(Status.ACCEPTED, Status.REJECTED, _("Không chấp nhận"), requires_comment=True),
+    Transition(
+        Status.ACCEPTED, Status.REJECTED, pgettext_lazy("action", "Không chấp nhận"), requires_comment=True
+    ),
     Transition(Status.IN_PROGRESS, Status.BLOCKED, _("Báo vướng mắc"), requires_comment=True),
     Transition(Status.IN_PROGRESS, Status.IMPLEMENTED, _("Đánh dấu đã thực hiện")),
     Transition(Status.BLOCKED, Status.IN_PROGRESS, _("Gỡ vướng mắc, tiếp tục thực hiện")),
-    Transition(Status.BLOCKED, Status.REJECTED, _("Không chấp nhận"), requires_comment=True),
+    Transition(
+        Status.BLOCKED, Status.REJECTED, pgettext_lazy("action", "Không chấp nhận"), requires_comment=True
+    ),
     Transition(Status.IMPLEMENTED, Status.VERIFIED, _("Xác minh")),
     Transition(
         Status.IMPLEMENTED,
