@@ -13,13 +13,7 @@ from rest_framework.test import APIClient
 from recommendations.models import User
 from tests.factories import RecommendationFactory, UserFactory, admin_user, owner_user, reader_user
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
-
-
-@pytest.fixture
-def fast_password_hashing(settings):
-    # Factories hash a password for every user; the default hasher is deliberately slow.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+pytestmark = pytest.mark.django_db
 
 
 def client_for(user: User | None) -> APIClient:

@@ -17,9 +17,9 @@ from tests.factories import (
     owner_user,
     reader_user,
 )
-from tests.test_api_common import client_for, fast_password_hashing  # noqa: F401
+from tests.test_api_common import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing", "media")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media")]
 
 URL = "/api/v1/recommendations/EV-1/evidence/"
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -16,11 +16,11 @@ from django.utils import timezone
 
 from recommendations import services
 from tests.factories import OrganizationFactory, RecommendationFactory, ThemeFactory, admin_user, owner_user
-from tests.test_api_common import client_for, fast_password_hashing  # noqa: F401
+from tests.test_api_common import client_for
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

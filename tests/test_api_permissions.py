@@ -19,9 +19,9 @@ from tests.factories import (
     owner_user,
     reader_user,
 )
-from tests.test_api_common import client_for, fast_password_hashing  # noqa: F401
+from tests.test_api_common import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 ROLES = ["anonymous", "no_role", "reader", "other_org_owner", "owner", "administrator"]

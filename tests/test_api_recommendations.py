@@ -21,9 +21,9 @@ from tests.factories import (
     owner_user,
     reader_user,
 )
-from tests.test_api_common import client_for, codes, fast_password_hashing, results  # noqa: F401
+from tests.test_api_common import client_for, codes, results
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)

@@ -17,9 +17,9 @@ from tests.factories import (
     owner_user,
     reader_user,
 )
-from tests.test_api_common import client_for, fast_password_hashing  # noqa: F401
+from tests.test_api_common import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 
 def test_organizations_with_their_parent_and_no_focal_person():

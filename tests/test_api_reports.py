@@ -21,9 +21,9 @@ from tests.factories import (
     owner_user,
     reader_user,
 )
-from tests.test_api_common import client_for, fast_password_hashing  # noqa: F401
+from tests.test_api_common import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)

@@ -8,9 +8,9 @@ import pytest
 from recommendations import services
 from recommendations.models import Recommendation
 from tests.factories import OrganizationFactory, RecommendationFactory, admin_user, owner_user, reader_user
-from tests.test_api_common import client_for, fast_password_hashing  # noqa: F401
+from tests.test_api_common import client_for
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/recommendations/T-1/transition/"
 
