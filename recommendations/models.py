@@ -10,7 +10,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -118,13 +118,20 @@ class Theme(models.Model):
         return self.name
 
 
+# Codes appear in URLs (admin, API): letters, digits, dot, hyphen and underscore only.
+recommendation_code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z",
+    _("Mã chỉ gồm chữ, số, dấu chấm, gạch ngang, gạch dưới."),
+)
+
+
 class Recommendation(models.Model):
     class Priority(models.TextChoices):
         HIGH = "high", _("Cao")
         MEDIUM = "medium", _("Trung bình")
         LOW = "low", _("Thấp")
 
-    code = models.CharField(_("mã"), max_length=32, unique=True)
+    code = models.CharField(_("mã"), max_length=32, unique=True, validators=[recommendation_code_validator])
     title = models.CharField(_("tiêu đề"), max_length=255)
     title_en = models.CharField(_("tiêu đề tiếng Anh"), max_length=255, blank=True)
     quote = models.TextField(_("trích dẫn nguyên văn"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.validators import RegexValidator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,12 +21,12 @@ from ..models import (
     SourceDocument,
     Theme,
     User,
+    recommendation_code_validator,
 )
 from ..workflow import TRANSITIONS, Status, Timeliness
 from .permissions import may_see_email
 
 # Codes appear in URLs (/api/v1/recommendations/{code}/), so new ones must be URL-safe.
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 # Dates far outside the tracker's life would only overflow date arithmetic.
 REPORT_FIRST_DAY = datetime.date(1970, 1, 1)
 REPORT_LAST_DAY = datetime.date(9000, 12, 31)
@@ -204,7 +203,7 @@ def _slug(model: Any, field: str, **kwargs: Any) -> serializers.SlugRelatedField
 class RecommendationCreateSerializer(serializers.Serializer):
     code = serializers.CharField(
         max_length=32,
-        validators=[RegexValidator(CODE_PATTERN, _("Mã chỉ gồm chữ, số, dấu chấm, gạch ngang, gạch dưới."))],
+        validators=[recommendation_code_validator],
     )
     title = serializers.CharField(max_length=255)
     title_en = serializers.CharField(max_length=255, required=False, allow_blank=True)

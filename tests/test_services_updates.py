@@ -1,0 +1,123 @@
+"""Plain updates and creation through the services: validation names the field, nothing is lost."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from recommendations import services
+from recommendations.errors import NotPermitted
+from recommendations.models import HistoryEntry, Recommendation
+from tests.factories import (
+    OrganizationFactory,
+    RecommendationFactory,
+    SourceDocumentFactory,
+    admin_user,
+    owner_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_update_writes_old_and_new_values_to_history():
+    rec = RecommendationFactory(due_date=None)
+    owner = owner_user(rec.owner_organization)
+    services.recommendation_update(
+        recommendation=rec, actor=owner, changes={"owner": owner, "progress": 40}, comment="giao việc"
+    )
+    entry = rec.history.get(kind=HistoryEntry.Kind.UPDATED)
+    assert entry.changes == {"owner": [None, str(owner)], "progress": [0, 40]}
+    assert (entry.actor, entry.comment) == (owner, "giao việc")
+
+
+def test_update_without_a_change_writes_nothing():
+    rec = RecommendationFactory()
+    owner = owner_user(rec.owner_organization)
+    services.recommendation_update(recommendation=rec, actor=owner, changes={"title": rec.title})
+    rec.refresh_from_db()
+    assert (rec.version, rec.history.count()) == (1, 0)
+
+
+def test_owner_must_belong_to_the_owner_organization():
+    rec = RecommendationFactory()
+    outsider = owner_user()
+    with pytest.raises(ValidationError) as error:
+        services.recommendation_update(recommendation=rec, actor=admin_user(), changes={"owner": outsider})
+    assert list(error.value.message_dict) == ["owner"]
+    rec.refresh_from_db()
+    assert (rec.owner, rec.version) == (None, 1)
+
+
+def test_only_administrators_move_an_item_to_another_organization():
+    rec = RecommendationFactory()
+    other = OrganizationFactory()
+    with pytest.raises(NotPermitted):
+        services.recommendation_update(
+            recommendation=rec,
+            actor=owner_user(rec.owner_organization),
+            changes={"owner_organization": other},
+        )
+    services.recommendation_update(
+        recommendation=rec, actor=admin_user(), changes={"owner_organization": other}
+    )
+    rec.refresh_from_db()
+    assert rec.owner_organization == other
+
+
+@pytest.mark.parametrize(("changes", "field"), [({"progress": 101}, "progress"), ({"title": ""}, "title")])
+def test_invalid_values_name_the_field_and_change_nothing(changes, field):
+    rec = RecommendationFactory()
+    with pytest.raises(ValidationError) as error:
+        services.recommendation_update(recommendation=rec, actor=admin_user(), changes=changes)
+    assert field in error.value.message_dict
+    rec.refresh_from_db()
+    assert (rec.version, rec.history.count()) == (1, 0)
+
+
+def test_status_cannot_be_set_by_an_update():
+    rec = RecommendationFactory()
+    with pytest.raises(ValidationError) as error:
+        services.recommendation_update(recommendation=rec, actor=admin_user(), changes={"status": "verified"})
+    assert list(error.value.message_dict) == ["status"]
+    rec.refresh_from_db()
+    assert rec.status == "proposed"
+
+
+@pytest.mark.parametrize("code", ["has space", "a/b", "x?y", "-lead"])
+def test_codes_must_be_url_safe(code):
+    with pytest.raises(ValidationError) as error:
+        services.recommendation_create(
+            actor=admin_user(),
+            code=code,
+            title="t",
+            quote="q",
+            source_document=SourceDocumentFactory(),
+            owner_organization=OrganizationFactory(),
+        )
+    assert "code" in error.value.message_dict
+    assert not Recommendation.objects.exists()
+
+
+def test_only_administrators_create():
+    org = OrganizationFactory()
+    with pytest.raises(NotPermitted):
+        services.recommendation_create(
+            actor=owner_user(org),
+            code="NEW-01",
+            title="t",
+            quote="q",
+            source_document=SourceDocumentFactory(),
+            owner_organization=org,
+        )
+    assert not Recommendation.objects.exists()
+
+
+def test_last_evidence_of_a_done_item_cannot_be_withdrawn():
+    rec = RecommendationFactory(status="in_progress")
+    owner = owner_user(rec.owner_organization)
+    evidence = services.evidence_add(recommendation=rec, actor=owner, kind="note", note="báo cáo")
+    services.recommendation_transition(recommendation=rec, actor=owner, to_status="implemented")
+    with pytest.raises(services.TransitionRefused):
+        services.evidence_withdraw(evidence=evidence, actor=owner, reason="nhầm")
+    evidence.refresh_from_db()
+    assert evidence.withdrawn_at is None
