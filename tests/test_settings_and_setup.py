@@ -75,3 +75,32 @@ def test_first_admin_passwords_differ_between_machines(capsys):
     call_command("ensure_first_admin", username="two")
     two = capsys.readouterr().out.split("password: ")[1].split()[0]
     assert one != two
+
+
+def _po_entries(path: Path) -> list[tuple[str, str]]:
+    """(msgid, msgstr) pairs of a .po file, continuation lines joined; plural forms joined."""
+    entries, current, field = [], {"msgid": "", "msgstr": ""}, None
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            if current["msgid"]:
+                entries.append((current["msgid"], current["msgstr"]))
+            current, field = {"msgid": "", "msgstr": ""}, None
+        elif line.startswith(("msgid ", "msgid_plural ")):
+            field = "msgid"
+            current["msgid"] += line.split(" ", 1)[1].strip('"')
+        elif line.startswith("msgstr"):
+            field = "msgstr"
+            current["msgstr"] += line.split(" ", 1)[1].strip('"')
+        elif line.startswith('"') and field:
+            current[field] += line.strip('"')
+    return entries
+
+
+def test_every_string_has_an_english_translation():
+    entries = _po_entries(ROOT / "recommendations/locale/en/LC_MESSAGES/django.po")
+    assert len(entries) > 200
+    assert [msgid for msgid, msgstr in entries if not msgstr] == []
+    assert (
+        "#, fuzzy"
+        not in (ROOT / "recommendations/locale/en/LC_MESSAGES/django.po").read_text().split('msgstr ""', 1)[1]
+    )
