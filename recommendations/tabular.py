@@ -16,6 +16,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .models import Recommendation
@@ -39,7 +41,7 @@ EXPORT_COLUMNS = (
     "proposer_organization",
     "quote",
 )
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Key under which read_table keeps each row's line number in the file, for error messages.
 ROW_NUMBER = "_row"
 
@@ -49,7 +51,7 @@ class TableError(ValueError):
 
 
 def escape_formula(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
@@ -80,32 +82,42 @@ def recommendation_export_rows(queryset: QuerySet[Recommendation]) -> Iterator[l
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 CSV with a byte-order mark, so that spreadsheet programs read Vietnamese correctly."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None else escape_formula(_cell_text(v)) for v in row])
-    # The BOM makes spreadsheet programs read the Vietnamese text as UTF-8.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "data") -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # noqa: S101 -- a new workbook always has one sheet
-    sheet.title = title[:31]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
     sheet.append(list(header))
     for row in rows:
-        sheet.append([escape_formula(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 def _cell_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
+
+
+def _xlsx_cell(sheet: Any, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    # Text is stored as text, never as a formula, and without the control characters that the
+    # XLSX format cannot hold.
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", escape_formula(value)))
+    cell.data_type = "s"
+    return cell
 
 
 def read_table(content: bytes, filename: str) -> list[dict[str, Any]]:
@@ -146,6 +158,6 @@ def read_table(content: bytes, filename: str) -> list[dict[str, Any]]:
 
 def _unescape(value: Any) -> Any:
     # Undo escape_formula so that a file exported here imports back unchanged.
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in _FORMULA_PREFIXES:
+    if isinstance(value, str) and value.startswith("'") and value[1:2] in FORMULA_PREFIXES:
         return value[1:]
     return value

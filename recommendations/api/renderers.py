@@ -8,19 +8,15 @@ joined with "; ", and any text cell that a spreadsheet could take for a formula 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from ..tabular import write_csv, write_xlsx
+
 TABULAR_FORMATS = frozenset({"csv", "xlsx"})
 LIST_SEPARATOR = "; "
 
@@ -51,12 +47,10 @@ def export_value(row: Mapping[str, Any], column: str) -> Any:
     return value
 
 
-def escape_formula(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
 def export_cell(value: Any) -> Any:
-    """One cell: numbers and booleans stay as they are, everything else becomes safe text."""
+    """One cell: numbers and booleans stay as they are, lists and objects become text.
+
+    The writers in ``tabular`` escape text that a spreadsheet could run as a formula."""
     if value is None or isinstance(value, (bool, int, float)):
         return value
     if isinstance(value, (list, tuple)):
@@ -65,7 +59,7 @@ def export_cell(value: Any) -> Any:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True)
     else:
         text = str(value)
-    return escape_formula(text)
+    return text
 
 
 def export_rows(data: Any, columns: list[str]) -> Iterable[list[Any]]:
@@ -76,7 +70,9 @@ def export_rows(data: Any, columns: list[str]) -> Iterable[list[Any]]:
 
 
 class _TabularRenderer(BaseRenderer):
-    def columns_and_rows(self, data: Any, renderer_context: Mapping[str, Any] | None) -> list[list[Any]]:
+    def header_and_rows(
+        self, data: Any, renderer_context: Mapping[str, Any] | None
+    ) -> tuple[list[str], Iterable[list[Any]]]:
         context = renderer_context or {}
         view = context.get("view")
         response = context.get("response")
@@ -86,7 +82,7 @@ class _TabularRenderer(BaseRenderer):
         if view is None:
             raise RuntimeError("tabular renderers need the view: its serializer names the columns")
         columns = export_columns(view.get_serializer())
-        return [columns, *export_rows(data, columns)]
+        return columns, export_rows(data, columns)
 
 
 class CSVRenderer(_TabularRenderer):
@@ -102,17 +98,7 @@ class CSVRenderer(_TabularRenderer):
         accepted_media_type: str | None = None,
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        for row in self.columns_and_rows(data, renderer_context):
-            writer.writerow(["" if cell is None else _csv_text(cell) for cell in row])
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _csv_text(cell: Any) -> str:
-    if isinstance(cell, bool):
-        return "true" if cell else "false"
-    return str(cell)
+        return write_csv(*self.header_and_rows(data, renderer_context))
 
 
 class XLSXRenderer(_TabularRenderer):
@@ -127,20 +113,4 @@ class XLSXRenderer(_TabularRenderer):
         accepted_media_type: str | None = None,
         renderer_context: Mapping[str, Any] | None = None,
     ) -> bytes:
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title="export")
-        for row in self.columns_and_rows(data, renderer_context):
-            sheet.append([self._cell(sheet, value) for value in row])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return buffer.getvalue()
-
-    @staticmethod
-    def _cell(sheet: Any, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        # Text is stored as text, never as a formula, and without the control characters that
-        # the XLSX format cannot hold.
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-        cell.data_type = "s"
-        return cell
+        return write_xlsx(*self.header_and_rows(data, renderer_context), title="export")
