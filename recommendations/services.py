@@ -42,7 +42,7 @@ from .models import (
 from .search import normalize_for_search
 from .workflow import DONE_STATUSES, OPEN_STATUSES, Status, allowed_targets, find_transition
 
-# Fields a recommendation's owner may change outside the workflow, and how history shows them.
+# Fields a recommendation's owner may change outside the workflow.
 UPDATABLE_FIELDS = (
     "title",
     "title_en",
@@ -529,22 +529,7 @@ def evidence_withdraw(*, evidence: Evidence | int, actor: User, reason: str) -> 
 
 # --- Import ---------------------------------------------------------------------------------------
 
-IMPORT_COLUMNS = (
-    "code",
-    "title",
-    "title_en",
-    "owner_organization",
-    "owner",
-    "due_date",
-    "priority",
-    "progress",
-    "horizon",
-    "themes",
-    "status",
-    "source",
-    "location",
-    "quote",
-)
+IMPORT_COLUMNS = ("code", *UPDATABLE_FIELDS, "themes", "status", "source", "location", "quote")
 
 
 @dataclass
