@@ -34,7 +34,8 @@ class ReportView(TrackerAPIView):
     pagination_class = None
 
     def rows(self) -> Any:
-        raise NotImplementedError
+        """The report's rows; each report view names its selector here."""
+        raise TypeError(f"{type(self).__name__} must define rows()")
 
     def get(self, request: Request) -> Response:
         return Response(self.get_serializer(self.rows(), many=True).data)
