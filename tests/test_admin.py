@@ -451,8 +451,16 @@ def test_nobody_can_delete_a_recommendation(client, catalogue):
 
 def test_admin_is_vietnamese_by_default_and_english_on_request(client, catalogue):
     client.force_login(admin_user())
-    vi = client.get(CHANGELIST).content.decode()
+    # A browser that prefers English still gets Vietnamese until the person chooses otherwise.
+    vi = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Mới đề xuất" in vi and "kiến nghị" in vi.lower()
     client.post(reverse("set_language"), {"language": "en", "next": CHANGELIST})
     en = client.get(CHANGELIST).content.decode()
     assert "Proposed" in en
+
+
+def test_a_users_preferred_language_is_their_default(client, catalogue):
+    client.force_login(admin_user(preferred_language="en"))
+    assert "Proposed" in client.get(CHANGELIST).content.decode()
+    client.cookies["django_language"] = "vi"
+    assert "Mới đề xuất" in client.get(CHANGELIST).content.decode()
