@@ -210,6 +210,7 @@ class Recommendation(models.Model):
             models.Index(fields=["status", "due_date"], name="rec_status_due_idx"),
             models.Index(fields=["owner", "status"], name="rec_owner_status_idx"),
             models.Index(fields=["owner_organization", "status"], name="rec_org_status_idx"),
+            models.Index(fields=["source_document", "status"], name="rec_source_status_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="rec_progress_lte_100"),
