@@ -9,7 +9,7 @@ one and prints its URL). Runs with the production settings (DEBUG off) through D
 client, so that what is measured is the view, its queries and its serialization, without the
 network and gunicorn. Prints the mean time, the queries of one call (count and the slowest) and
 pyinstrument's flat profile. ``digest`` sends to Django's in-memory mail backend (no SMTP) and
-records its deliveries under a far-future ISO week (2099-W01).
+records its deliveries under a far-future ISO week that no earlier run used.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from pyinstrument.renderers import ConsoleRenderer  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from recommendations import notifications  # noqa: E402
-from recommendations.models import User  # noqa: E402
+from recommendations.models import ReminderDelivery, User  # noqa: E402
 
 
 def report(name: str, call: Any, repeat: int) -> None:
@@ -90,9 +90,15 @@ def main() -> None:
         report(f"GET {args.path}", call, args.repeat)
         return
     recipients = iter(notifications.recipient_ids("digest"))
+    # A far-future ISO week that no earlier run has used: a sent digest is never sent again.
+    used = set(ReminderDelivery.objects.values_list("period", flat=True).distinct())
+    period = next(
+        f"{y}-W{w:02d}" for y in range(2099, 2000, -1) for w in range(1, 53) if f"{y}-W{w:02d}" not in used
+    )
 
     def send() -> None:
-        notifications.deliver(kind="digest", recipient_id=next(recipients), period="2099-W01")
+        result = notifications.deliver(kind="digest", recipient_id=next(recipients), period=period)
+        assert result.outcome == notifications.Outcome.SENT, result
 
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         report("one digest email", send, min(args.repeat, 10))

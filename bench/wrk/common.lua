@@ -13,14 +13,16 @@ end
 
 -- Reading every response costs the load generator CPU: only when asked, to see why requests fail
 -- (wrk counts non-2xx answers in errors.status anyway).
-if os.getenv("BENCH_WRK_DEBUG") then
-   local shown = 0
-   function response(status, headers, body)
-      if (status < 200 or status > 299) and shown < 3 then
-         shown = shown + 1
-         io.stderr:write("HTTP " .. status .. ": " .. string.sub(body or "", 1, 300) .. "\n")
-      end
+local shown = 0
+function report_failure(status, body)
+   if os.getenv("BENCH_WRK_DEBUG") and (status < 200 or status > 299) and shown < 3 then
+      shown = shown + 1
+      io.stderr:write("HTTP " .. status .. ": " .. string.sub(body or "", 1, 300) .. "\n")
    end
+end
+
+if os.getenv("BENCH_WRK_DEBUG") then
+   response = report_failure
 end
 
 function done(summary, latency, requests)
