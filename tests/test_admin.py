@@ -36,6 +36,15 @@ def transition_url(rec: Recommendation) -> str:
     return reverse("admin:recommendations_recommendation_transition", args=[rec.pk])
 
 
+# Management forms of the read-only inlines, which every POST of the change form carries.
+READ_ONLY_INLINES = {
+    "history-TOTAL_FORMS": "0",
+    "history-INITIAL_FORMS": "0",
+    "citations-TOTAL_FORMS": "0",
+    "citations-INITIAL_FORMS": "0",
+}
+
+
 def listed_codes(response) -> list[str]:
     return sorted(obj.code for obj in response.context["cl"].result_list)
 
@@ -270,10 +279,7 @@ def test_saving_the_change_form_goes_through_the_service_with_history(client, ca
         "loaded_version": form.initial["loaded_version"],
         "evidence-TOTAL_FORMS": "0",
         "evidence-INITIAL_FORMS": "0",
-        "history-TOTAL_FORMS": "0",
-        "history-INITIAL_FORMS": "0",
-        "citations-TOTAL_FORMS": "0",
-        "citations-INITIAL_FORMS": "0",
+        **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -301,10 +307,7 @@ def test_stale_change_form_is_refused_and_nothing_is_overwritten(client, catalog
         "loaded_version": "1",
         "evidence-TOTAL_FORMS": "0",
         "evidence-INITIAL_FORMS": "0",
-        "history-TOTAL_FORMS": "0",
-        "history-INITIAL_FORMS": "0",
-        "citations-TOTAL_FORMS": "0",
-        "citations-INITIAL_FORMS": "0",
+        **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
     assert response.status_code == 200
@@ -331,10 +334,7 @@ def test_evidence_inline_adds_through_the_service(client, catalogue, mofa):
         "evidence-0-note": "Báo cáo kết quả",
         "evidence-0-url": "",
         "evidence-0-file": pdf,
-        "history-TOTAL_FORMS": "0",
-        "history-INITIAL_FORMS": "0",
-        "citations-TOTAL_FORMS": "0",
-        "citations-INITIAL_FORMS": "0",
+        **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
     assert response.status_code == 302
@@ -361,10 +361,7 @@ def test_evidence_inline_rejects_a_disguised_file(client, catalogue, mofa):
         "evidence-INITIAL_FORMS": "0",
         "evidence-0-kind": "file",
         "evidence-0-file": fake,
-        "history-TOTAL_FORMS": "0",
-        "history-INITIAL_FORMS": "0",
-        "citations-TOTAL_FORMS": "0",
-        "citations-INITIAL_FORMS": "0",
+        **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
     assert response.status_code == 200
