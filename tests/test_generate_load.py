@@ -37,27 +37,29 @@ def generate(seed: int = 42, **options: object) -> str:
 
 
 def snapshot() -> list[tuple[object, ...]]:
-    rows = []
-    for rec in Recommendation.objects.filter(code__startswith="LOAD-").order_by("code"):
-        history = tuple(
-            rec.history.order_by("created_at", "id").values_list("kind", "from_status", "to_status")
+    """Every generated item with its history and evidence, in three queries."""
+    history: dict[str, list[tuple[str, str, str]]] = {}
+    for code, *row in (
+        HistoryEntry.objects.filter(recommendation__code__startswith="LOAD-")
+        .order_by("recommendation__code", "created_at", "id")
+        .values_list("recommendation__code", "kind", "from_status", "to_status")
+    ):
+        history.setdefault(code, []).append(tuple(row))
+    evidence: dict[str, list[tuple[str, str, str]]] = {}
+    for code, *row in (
+        Evidence.objects.filter(recommendation__code__startswith="LOAD-")
+        .order_by("recommendation__code", "submitted_at", "id")
+        .values_list("recommendation__code", "kind", "note", "url")
+    ):
+        evidence.setdefault(code, []).append(tuple(row))
+    return [
+        (*row, tuple(history.get(row[0], ())), tuple(evidence.get(row[0], ())))
+        for row in Recommendation.objects.filter(code__startswith="LOAD-")
+        .order_by("code")
+        .values_list(
+            "code", "status", "due_date", "priority", "progress", "version", "owner__username", "title"
         )
-        evidence = tuple(rec.evidence.order_by("submitted_at", "id").values_list("kind", "note", "url"))
-        rows.append(
-            (
-                rec.code,
-                rec.status,
-                rec.due_date,
-                rec.priority,
-                rec.progress,
-                rec.version,
-                rec.owner.username,
-                rec.title,
-                history,
-                evidence,
-            )
-        )
-    return rows
+    ]
 
 
 def test_same_seed_same_items_other_seed_other_items():
