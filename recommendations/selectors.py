@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
@@ -67,6 +69,63 @@ def recommendation_list(*, today: datetime.date | None = None) -> QuerySet[Recom
         .annotate(timeliness_value=timeliness_expression(today))
         .order_by("code")
     )
+
+
+# What a list row shows (the API's ``RecommendationSerializer``), as columns. Rows are read as
+# dicts: building a model instance and its four related ones for each row of a page cost more
+# than the page's query itself (the benchmark's profile, README "Performance").
+RECOMMENDATION_ROW_COLUMNS = (
+    "id",
+    "code",
+    "title",
+    "title_en",
+    "status",
+    "timeliness_value",
+    "priority",
+    "progress",
+    "due_date",
+    "completed_at",
+    "version",
+    "last_activity_at",
+    "owner_organization__code",
+    "owner_organization__name",
+    "owner_id",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__email",
+    "source_document__key",
+    "source_document__title",
+    "proposer_organization__code",
+    "proposer_organization__name",
+)
+# Bound parameters per query when reading the themes of many rows (SQLite allows 32,766).
+_THEME_BATCH = 5000
+
+
+def recommendation_rows(queryset: QuerySet[Recommendation]) -> QuerySet[Any]:
+    """``queryset`` (filtered and ordered; from ``recommendation_list``) as list-row dicts, still
+    lazy so that it can be counted and paged. Complete them with ``with_theme_slugs``."""
+    return queryset.values(*RECOMMENDATION_ROW_COLUMNS)
+
+
+def with_theme_slugs(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows, each given ``theme_slugs`` (sorted), in one query per 5,000 rows."""
+    rows = list(rows)
+    slugs: dict[int, list[str]] = defaultdict(list)
+    through = Recommendation.themes.through
+    for start in range(0, len(rows), _THEME_BATCH):
+        ids = [row["id"] for row in rows[start : start + _THEME_BATCH]]
+        pairs = (
+            through.objects.filter(recommendation_id__in=ids)
+            .order_by("theme__slug")
+            .values_list("recommendation_id", "theme__slug")
+        )
+        for recommendation_id, slug in pairs:
+            slugs[recommendation_id].append(slug)
+    for row in rows:
+        row["theme_slugs"] = slugs.get(row["id"], [])
+    return rows
 
 
 def recommendation_search(queryset: QuerySet[Recommendation], query: str) -> QuerySet[Recommendation]:

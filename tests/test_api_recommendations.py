@@ -135,8 +135,9 @@ def test_list_runs_a_constant_number_of_queries(fmt):
             response = client.get(f"/api/v1/recommendations/?page_size={size}&format={fmt}")
         assert response.status_code == 200
         counts.append(len(queries))
-    # token + groups, then count + page + themes (JSON); no count for spreadsheets.
-    assert counts == ([5, 5] if fmt == "json" else [4, 4])
+    # token + groups, then count + the page's ids + its rows + their themes (JSON); spreadsheets
+    # hold every row, so no count and no ids.
+    assert counts == ([6, 6] if fmt == "json" else [4, 4])
 
 
 # --- Filters ---------------------------------------------------------------------------------------
@@ -579,3 +580,62 @@ def test_put_and_delete_are_not_offered(item):
     assert client.delete("/api/v1/recommendations/U-1/").status_code == 405
     assert Recommendation.objects.filter(code="U-1").exists()
     assert HistoryEntry.objects.count() == 0
+
+
+# --- List rows read as values -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("viewer_kind", ["administrator", "reader", "the owner"])
+def test_list_rows_are_what_the_model_serializer_writes(viewer_kind, rf):
+    """The list builds its rows from values (``RecommendationRowSerializer``); they must be, field
+    for field, what ``RecommendationSerializer`` writes from model instances."""
+    from rest_framework.request import Request
+
+    from recommendations import selectors
+    from recommendations.api.serializers import RecommendationRowSerializer, RecommendationSerializer
+
+    org, other = OrganizationFactory(code="ROW-A"), OrganizationFactory(code="ROW-B")
+    owner = owner_user(org, first_name="An", last_name="Nguyễn", email="an@example.org")
+    nameless = owner_user(org, first_name="", last_name="", email="")
+    themes = [ThemeFactory(slug="z-last"), ThemeFactory(slug="a-first")]
+    done = RecommendationFactory(
+        code="ROW-1", owner_organization=org, owner=owner, proposer_organization=other, due_date=TODAY
+    )
+    done.themes.set(themes)
+    Recommendation.objects.filter(pk=done.pk).update(
+        status="implemented", completed_at=datetime.datetime(2026, 3, 1, 23, 30, tzinfo=datetime.UTC)
+    )
+    RecommendationFactory(code="ROW-2", owner_organization=other, owner=None, due_date=None)
+    RecommendationFactory(code="ROW-3", owner_organization=org, owner=nameless, due_date=TODAY - DAY)
+    viewer = {"administrator": admin_user, "reader": reader_user, "the owner": lambda: owner}[viewer_kind]()
+    request = Request(rf.get("/"))
+    request.user = viewer
+    context = {"request": request}
+
+    queryset = selectors.recommendation_list().filter(code__startswith="ROW-")
+    expected = RecommendationSerializer(queryset.prefetch_related("themes"), many=True, context=context).data
+    rows = selectors.with_theme_slugs(selectors.recommendation_rows(queryset))
+    actual = RecommendationRowSerializer(rows, many=True, context=context).data
+
+    expected_dicts = [dict(row) for row in expected]
+    for row in expected_dicts:
+        row["themes"] = sorted(row["themes"])
+    assert [dict(row) for row in actual] == expected_dicts
+    first = actual[0]
+    assert first["themes"] == ["a-first", "z-last"]
+    assert first["completed_at"] == "2026-03-02T06:30:00+07:00"
+    assert first["owner"]["email"] == ("an@example.org" if viewer_kind != "reader" else None)
+    assert actual[1]["owner"] is None and actual[1]["due_date"] is None
+    assert actual[2]["owner"]["name"] == nameless.username
+
+
+def test_deep_pages_hold_the_same_rows_as_the_ordering():
+    for n in range(25):
+        RecommendationFactory(code=f"D-{n:02d}", due_date=TODAY + n % 4 * DAY)
+    client = client_for(reader_user())
+    seen = []
+    for page in (1, 2, 3):
+        body = client.get(f"/api/v1/recommendations/?ordering=-due_date&page={page}&page_size=10").json()
+        seen += [(r["due_date"], r["code"]) for r in body["results"]]
+    assert len(seen) == 25 == len(set(seen))
+    assert seen == sorted(seen, key=lambda pair: (-datetime.date.fromisoformat(pair[0]).toordinal(), pair[1]))

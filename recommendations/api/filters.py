@@ -80,7 +80,8 @@ class StableOrderingFilter(filters.OrderingFilter):
 
 
 class RecommendationFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=Status.choices)
+    # A column of the item itself: no join, so no duplicates to remove with DISTINCT.
+    status = filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     timeliness = filters.ChoiceFilter(choices=Timeliness.choices, method="filter_timeliness")
     owner_organization = SafeModelChoiceFilter(
         queryset=Organization.objects.all(), to_field_name="code", field_name="owner_organization"
@@ -103,6 +104,17 @@ class RecommendationFilter(filters.FilterSet):
     class Meta:
         model = Recommendation
         fields: list[str] = []
+
+    # django-filter builds a new form class, and a field for each filter, on every request; the
+    # fields are the same every time (their querysets are lazy, their texts translated when
+    # shown), so the class is built once.
+    _form_class: type[Any] | None = None
+
+    def get_form_class(self) -> type[Any]:
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            cls._form_class = super().get_form_class()
+        return cls._form_class  # type: ignore[return-value]
 
     def filter_timeliness(self, queryset: QuerySet[Recommendation], name: str, value: str) -> Any:
         return queryset.filter(selectors.timeliness_filter(value))

@@ -23,6 +23,6 @@ class IsTrackerMember(BasePermission):
         return roles.can_view(request.user)
 
 
-def may_see_email(viewer: Any, person: Any) -> bool:
+def may_see_email(viewer: Any, person_id: int) -> bool:
     """E-mail addresses are shown only to administrators and to the person themself."""
-    return roles.is_administrator(viewer) or (viewer.is_authenticated and viewer.pk == person.pk)
+    return roles.is_administrator(viewer) or (viewer.is_authenticated and viewer.pk == person_id)
