@@ -7,7 +7,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -126,6 +137,28 @@ def with_theme_slugs(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         row["theme_slugs"] = slugs.get(row["id"], [])
     return rows
+
+
+def _detail_prefetches() -> list[Any]:
+    return [
+        Prefetch("themes", queryset=Theme.objects.order_by("slug")),
+        Prefetch("addressed_to", queryset=Organization.objects.order_by("code")),
+        "citations__source_document",
+    ]
+
+
+def recommendation_detail(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+    """``queryset`` (from ``recommendation_list``) with everything the detail view shows."""
+    return queryset.prefetch_related(*_detail_prefetches())
+
+
+def with_detail_relations(recommendation: Recommendation) -> Recommendation:
+    """An item already in memory (with its related rows selected, as the services' locked rows
+    are) completed with what the detail view shows, without reading the item again."""
+    prefetch_related_objects([recommendation], *_detail_prefetches())
+    # What ``timeliness_expression`` annotates on a list, computed by its Python mirror.
+    setattr(recommendation, "timeliness_value", recommendation.timeliness)  # noqa: B010
+    return recommendation
 
 
 def recommendation_search(queryset: QuerySet[Recommendation], query: str) -> QuerySet[Recommendation]:

@@ -195,3 +195,51 @@ def test_readers_and_other_organizations_cannot_transition(rec, who):
 def test_unknown_item_is_404(owner):
     response = client_for(owner).post("/api/v1/recommendations/NOPE/transition/", {"to_status": "accepted"})
     assert response.status_code == 404
+
+
+def test_the_answer_is_the_item_as_a_fresh_read_shows_it(owner):
+    """The transition answers from the row the service locked, not from a second read: it must
+    hold exactly what GET shows afterwards, relations and derived timeliness included."""
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.factories import SourceDocumentFactory, ThemeFactory
+
+    other = OrganizationFactory(code="MIC")
+    item = RecommendationFactory(
+        code="T-2",
+        owner_organization=owner.organization,
+        owner=owner,
+        proposer_organization=other,
+        due_date=timezone.localdate() - datetime.timedelta(days=3),
+    )
+    item.themes.set([ThemeFactory(slug="z-theme"), ThemeFactory(slug="a-theme")])
+    item.addressed_to.set([other, owner.organization])
+    item.citations.create(
+        source_document=SourceDocumentFactory(key="009"), location="đoạn 4", paragraph=4, quote="Trích dẫn"
+    )
+    client = client_for(owner)
+    moved = client.post(
+        "/api/v1/recommendations/T-2/transition/", {"to_status": "accepted", "version": 1}, format="json"
+    )
+    assert moved.status_code == 200, moved.content
+    fresh = client.get("/api/v1/recommendations/T-2/")
+    assert moved.json() == fresh.json()
+    assert moved["ETag"] == fresh["ETag"] == '"2"'
+    assert moved.json()["timeliness"] == "overdue"
+    assert moved.json()["themes"] == ["a-theme", "z-theme"]
+
+
+def test_a_transition_runs_a_fixed_number_of_queries(owner, django_assert_num_queries):
+    item = RecommendationFactory(code="T-3", owner_organization=owner.organization)
+    item.themes.set([])
+    client = client_for(owner)
+    # token + groups, the permission pre-check; the service's transaction (a savepoint inside the
+    # test's): lock (the related rows joined, not read again), update, history insert; then the
+    # answer's themes, addressed_to and citations. The item is not read a second time.
+    with django_assert_num_queries(11):
+        response = client.post(
+            "/api/v1/recommendations/T-3/transition/", {"to_status": "accepted"}, format="json"
+        )
+    assert response.status_code == 200

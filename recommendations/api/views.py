@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -323,18 +323,13 @@ class RecommendationViewSet(TrackerViewSet):
     tabular_actions = frozenset({"list", "history"})
 
     def get_queryset(self) -> QuerySet[Recommendation]:
+        if self.action == "transition":
+            # Only what the permission check reads: the service locks and reads the row itself.
+            return Recommendation.objects.only("id", "code", "owner_organization_id")
         queryset = selectors.recommendation_list()
         if self.action == "retrieve":
-            return self._with_detail(queryset)
+            return selectors.recommendation_detail(queryset)
         return queryset
-
-    @staticmethod
-    def _with_detail(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
-        return queryset.prefetch_related(
-            Prefetch("themes", queryset=Theme.objects.order_by("slug")),
-            Prefetch("addressed_to", queryset=Organization.objects.order_by("code")),
-            "citations__source_document",
-        )
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         classes: dict[str, type[serializers.BaseSerializer[Any]]] = {
@@ -353,12 +348,19 @@ class RecommendationViewSet(TrackerViewSet):
         return recommendation
 
     def _detail(self, code: str, *, status_code: int = status.HTTP_200_OK) -> Response:
-        recommendation = self._with_detail(selectors.recommendation_list()).get(code=code)
+        return self._detail_of(
+            selectors.recommendation_detail(selectors.recommendation_list()).get(code=code),
+            status_code=status_code,
+        )
+
+    def _detail_of(
+        self, recommendation: Recommendation, *, status_code: int = status.HTTP_200_OK
+    ) -> Response:
         data = RecommendationDetailSerializer(recommendation, context=self.get_serializer_context()).data
         headers = {"ETag": etag(recommendation)}
         if status_code == status.HTTP_201_CREATED:
             headers["Location"] = self.request.build_absolute_uri(
-                reverse("api:recommendation-detail", kwargs={"code": code})
+                reverse("api:recommendation-detail", kwargs={"code": recommendation.code})
             )
         return Response(data, status=status_code, headers=headers)
 
@@ -441,14 +443,16 @@ class RecommendationViewSet(TrackerViewSet):
         recommendation = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.recommendation_transition(
+        moved = services.recommendation_transition(
             recommendation=recommendation,
             actor=self.actor(),
             to_status=serializer.validated_data["to_status"],
             comment=serializer.validated_data["comment"],
             expected_version=expected_version(request, serializer.validated_data.get("version")),
         )
-        return self._detail(recommendation.code)
+        # The service's row is the committed state (read under the lock, with its related rows):
+        # answered from it rather than read again.
+        return self._detail_of(selectors.with_detail_relations(moved))
 
     @extend_schema(
         summary="History of a recommendation",
