@@ -165,3 +165,40 @@ def test_permission_matrix(world, role, action):
         assert _state() == before
     else:
         assert _state() != before
+
+
+def test_token_roles_are_read_with_the_token_on_every_request():
+    """The token's user and role groups come in one query, and a role taken away (or a user
+    switched off) counts from the very next request: nothing is kept between requests."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = owner_user(OrganizationFactory(code="AUTH-ORG"))
+    client = client_for(owner)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/themes/").status_code == 200
+    assert len(queries) == 2  # the token with its user and roles, then the themes
+    assert "auth_group" in queries[0]["sql"]
+
+    owner.groups.remove(Group.objects.get(name="owner"))
+    refused = client.get("/api/v1/themes/")
+    assert refused.status_code == 403
+    owner.groups.add(Group.objects.get(name="reader"))
+    assert client.get("/api/v1/themes/").status_code == 200
+    # A reader may read but, unlike the owner it was, not transition.
+    RecommendationFactory(code="AUTH-1", owner_organization=owner.organization)
+    url = "/api/v1/recommendations/AUTH-1/transition/"
+    moved = client.post(url, {"to_status": "accepted"}, format="json")
+    assert moved.status_code == 403
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    assert client.get("/api/v1/themes/").status_code == 401
+
+
+def test_an_unknown_token_is_401():
+    client = client_for(None)
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    response = client.get("/api/v1/themes/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
