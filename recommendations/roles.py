@@ -27,23 +27,6 @@ def _group_names(user: Any) -> set[str]:
     return cached
 
 
-def role_membership_annotations(user_id_field: str) -> dict[str, Any]:
-    """Annotations telling, for the user in ``user_id_field`` of the annotated rows, which role
-    groups they are in: read with the user (API authentication) instead of one more query."""
-    from django.contrib.auth.models import Group
-    from django.db.models import Exists, OuterRef
-
-    return {
-        f"_in_role_{name}": Exists(Group.objects.filter(name=name, user=OuterRef(user_id_field)))
-        for name in ROLE_GROUPS
-    }
-
-
-def remember_role_membership(user: Any, annotated: Any) -> None:
-    """Keep what ``role_membership_annotations`` read on ``annotated`` for the checks below."""
-    user._tracker_group_names = {name for name in ROLE_GROUPS if getattr(annotated, f"_in_role_{name}")}
-
-
 def is_administrator(user: Any) -> bool:
     return bool(user.is_authenticated and user.is_active) and (
         user.is_superuser or ADMINISTRATOR in _group_names(user)

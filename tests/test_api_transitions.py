@@ -235,11 +235,10 @@ def test_a_transition_runs_a_fixed_number_of_queries(owner, django_assert_num_qu
     item = RecommendationFactory(code="T-3", owner_organization=owner.organization)
     item.themes.set([])
     client = client_for(owner)
-    # token with its user and roles, the permission pre-check; the service's transaction (a
-    # savepoint inside the test's): lock (the related rows joined, not read again), update,
-    # history insert; then the answer's themes, addressed_to and citations. The item is not read
-    # a second time.
-    with django_assert_num_queries(10):
+    # token + groups, the permission pre-check; the service's transaction (a savepoint inside the
+    # test's): lock (the related rows joined, not read again), update, history insert; then the
+    # answer's themes, addressed_to and citations. The item is not read a second time.
+    with django_assert_num_queries(11):
         response = client.post(
             "/api/v1/recommendations/T-3/transition/", {"to_status": "accepted"}, format="json"
         )
