@@ -22,7 +22,7 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from .models import HistoryEntry, Organization, Recommendation, SourceDocument, Theme
+from .models import HistoryEntry, Organization, Recommendation, SourceDocument, Theme, compute_timeliness
 from .search import normalize_for_search
 from .workflow import DONE_STATUSES, OPEN_STATUSES, Status, Timeliness
 
@@ -91,7 +91,6 @@ RECOMMENDATION_ROW_COLUMNS = (
     "title",
     "title_en",
     "status",
-    "timeliness_value",
     "priority",
     "progress",
     "due_date",
@@ -114,15 +113,25 @@ RECOMMENDATION_ROW_COLUMNS = (
 _THEME_BATCH = 5000
 
 
+def recommendation_list_rows() -> QuerySet[Recommendation]:
+    """All recommendations in list order, to be filtered, paged and read by ``recommendation_rows``
+    (which joins what it needs; timeliness is then computed on the page's rows alone)."""
+    return Recommendation.objects.order_by("code")
+
+
 def recommendation_rows(queryset: QuerySet[Recommendation]) -> QuerySet[Any]:
-    """``queryset`` (filtered and ordered; from ``recommendation_list``) as list-row dicts, still
-    lazy so that it can be counted and paged. Complete them with ``with_theme_slugs``."""
+    """``queryset`` (filtered and ordered) as list-row dicts, still lazy so that it can be
+    counted and paged. Complete them with ``completed_rows``."""
     return queryset.values(*RECOMMENDATION_ROW_COLUMNS)
 
 
-def with_theme_slugs(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rows, each given ``theme_slugs`` (sorted), in one query per 5,000 rows."""
+def completed_rows(
+    rows: Iterable[dict[str, Any]], *, today: datetime.date | None = None
+) -> list[dict[str, Any]]:
+    """The rows, each given ``theme_slugs`` (sorted; one query per 5,000 rows) and
+    ``timeliness`` (``compute_timeliness``, the Python mirror of ``timeliness_expression``)."""
     rows = list(rows)
+    today = today or timezone.localdate()
     slugs: dict[int, list[str]] = defaultdict(list)
     through = Recommendation.themes.through
     for start in range(0, len(rows), _THEME_BATCH):
@@ -136,6 +145,9 @@ def with_theme_slugs(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             slugs[recommendation_id].append(slug)
     for row in rows:
         row["theme_slugs"] = slugs.get(row["id"], [])
+        row["timeliness"] = compute_timeliness(
+            status=row["status"], due_date=row["due_date"], completed_at=row["completed_at"], today=today
+        )
     return rows
 
 

@@ -614,7 +614,7 @@ def test_list_rows_are_what_the_model_serializer_writes(viewer_kind, rf):
 
     queryset = selectors.recommendation_list().filter(code__startswith="ROW-")
     expected = RecommendationSerializer(queryset.prefetch_related("themes"), many=True, context=context).data
-    rows = selectors.with_theme_slugs(selectors.recommendation_rows(queryset))
+    rows = selectors.completed_rows(selectors.recommendation_rows(queryset))
     actual = RecommendationRowSerializer(rows, many=True, context=context).data
 
     expected_dicts = [dict(row) for row in expected]

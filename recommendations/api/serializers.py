@@ -141,7 +141,7 @@ class RecommendationSerializer(serializers.ModelSerializer[Recommendation]):
 
 
 class RecommendationRowSerializer(RecommendationSerializer):
-    """The list's rows, from ``selectors.recommendation_rows`` + ``with_theme_slugs`` (dicts, not
+    """The list's rows, from ``selectors.recommendation_rows`` + ``completed_rows`` (dicts, not
     model instances): the fields and output of ``RecommendationSerializer`` (a test holds them
     equal), built in one pass; DRF's field-by-field walk cost three times the page's queries
     (README "Performance")."""
@@ -169,7 +169,7 @@ class RecommendationRowSerializer(RecommendationSerializer):
             "title": row["title"],
             "title_en": row["title_en"],
             "status": row["status"],
-            "timeliness": row["timeliness_value"],
+            "timeliness": row["timeliness"],
             "priority": row["priority"],
             "progress": row["progress"],
             "due_date": None if due_date is None else due_date.isoformat(),

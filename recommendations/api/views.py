@@ -326,6 +326,8 @@ class RecommendationViewSet(TrackerViewSet):
         if self.action == "transition":
             # Only what the permission check reads: the service locks and reads the row itself.
             return Recommendation.objects.only("id", "code", "owner_organization_id")
+        if self.action == "list":
+            return selectors.recommendation_list_rows()
         queryset = selectors.recommendation_list()
         if self.action == "retrieve":
             return selectors.recommendation_detail(queryset)
@@ -378,7 +380,7 @@ class RecommendationViewSet(TrackerViewSet):
         page_ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
         if page_ids is not None:
             queryset = queryset.filter(pk__in=page_ids)
-        rows = selectors.with_theme_slugs(selectors.recommendation_rows(queryset))
+        rows = selectors.completed_rows(selectors.recommendation_rows(queryset))
         data = self.get_serializer(rows, many=True).data
         return Response(data) if page_ids is None else self.get_paginated_response(data)
 
