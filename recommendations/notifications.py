@@ -35,11 +35,14 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from . import services
 from .models import Recommendation, ReminderDelivery, User
-from .workflow import OPEN_STATUSES
+from .workflow import OPEN_STATUSES, Status
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ def parse_period(text: str) -> str:
 # --- Who gets what -------------------------------------------------------------------------------
 
 DIGEST_GROUPS = ("overdue", "due_soon", "stale", "other")
+DIGEST_ITEM_FIELDS = ("code", "title", "title_en", "status", "due_date", "last_activity_at", "owner")
 
 
 def digest_recipient_ids() -> list[int]:
@@ -129,9 +133,12 @@ def digest_groups(
     due_soon_until = today + datetime.timedelta(days=settings.REMINDER_DUE_SOON_DAYS)
     stale_before = now - datetime.timedelta(days=settings.REMINDER_STALE_DAYS)
     groups: dict[str, list[Recommendation]] = {key: [] for key in DIGEST_GROUPS}
+    # Only what grouping and the digest show: a full row (with its long quote and search text)
+    # and the owner and organization joined on it cost more to load than the rest of an email
+    # to build. The owner is the recipient; the digest names no organization.
     items = (
         Recommendation.objects.filter(owner=owner, status__in=OPEN_STATUSES)
-        .select_related("owner_organization", "owner")
+        .only(*DIGEST_ITEM_FIELDS)
         .order_by(F("due_date").asc(nulls_last=True), "code")
     )
     for item in items:
@@ -200,10 +207,45 @@ class CheckInLink:
     user_id: int
 
 
+class CheckInLinkSigner:
+    """Signs the check-in links of one email exactly as ``signing.dumps(payload,
+    salt=CHECK_IN_SALT)`` would at that moment, so that ``read_check_in_token`` verifies them with
+    plain ``signing.loads``.
+
+    Why not ``signing.dumps`` per link: a digest has hundreds of items, and each call builds a
+    signer, derives the HMAC key from ``SECRET_KEY`` again and reads the clock. Here the key is
+    derived and the time read once per email, and each link costs one HMAC-SHA256 of its payload
+    and that timestamp: the same MAC under the same key as before, so links stay unforgeable,
+    expire after ``CHECK_IN_LINK_MAX_AGE_DAYS`` as before (all links of an email together), and
+    stay single-use (``services.check_in_redeem`` records each use).
+    """
+
+    def __init__(self) -> None:
+        signer = signing.TimestampSigner(salt=CHECK_IN_SALT)
+        self._separator = signer.sep
+        self._timestamp = signer.timestamp()
+        # ``Signer.signature(value)`` is ``salted_hmac(salt + "signer", value, key)``; an HMAC that
+        # has been fed nothing, copied for each link and fed its value, gives the same digest.
+        self._empty_mac = salted_hmac(
+            f"{CHECK_IN_SALT}signer", b"", secret=signer.key, algorithm=signer.algorithm
+        )
+
+    def token(self, *, delivery_id: int, recommendation_id: int, user_id: int) -> str:
+        """A signed, timestamped token naming the digest it came in, the item and the owner."""
+        payload = signing.b64_encode(
+            signing.JSONSerializer().dumps({"d": delivery_id, "r": recommendation_id, "u": user_id})
+        ).decode()
+        value = f"{payload}{self._separator}{self._timestamp}"
+        mac = self._empty_mac.copy()
+        mac.update(value.encode())
+        return f"{value}{self._separator}{signing.b64_encode(mac.digest()).decode()}"
+
+
 def check_in_token(*, delivery_id: int, recommendation_id: int, user_id: int) -> str:
     """A signed, timestamped token naming the digest it came in, the item and the owner."""
-    payload = {"d": delivery_id, "r": recommendation_id, "u": user_id}
-    return signing.dumps(payload, salt=CHECK_IN_SALT)
+    return CheckInLinkSigner().token(
+        delivery_id=delivery_id, recommendation_id=recommendation_id, user_id=user_id
+    )
 
 
 def read_check_in_token(token: str) -> CheckInLink:
@@ -223,9 +265,20 @@ def read_check_in_token(token: str) -> CheckInLink:
         raise CheckInLinkError("invalid") from error
 
 
+def check_in_url_parts() -> tuple[str, str]:
+    """The absolute check-in URL around its token, as (before, after): ``reverse`` once per email
+    rather than once per item, where it cost more than signing the link. Tokens are made of
+    characters that ``reverse`` leaves as they are (base64url and ``:``)."""
+    placeholder = "TOKEN"
+    path = reverse("recommendations:check_in", kwargs={"token": placeholder})
+    before, _placeholder, after = path.partition(placeholder)
+    return settings.SITE_URL + before, after
+
+
 def check_in_url(*, delivery_id: int, recommendation_id: int, user_id: int) -> str:
+    before, after = check_in_url_parts()
     token = check_in_token(delivery_id=delivery_id, recommendation_id=recommendation_id, user_id=user_id)
-    return settings.SITE_URL + reverse("recommendations:check_in", kwargs={"token": token})
+    return f"{before}{token}{after}"
 
 
 def admin_change_url(recommendation: Recommendation) -> str:
@@ -251,6 +304,10 @@ class EmailItem:
 class EmailGroup:
     title: str
     items: list[EmailItem]
+    # The digest's item rows, already rendered (see ``digest_rows_html``); empty for escalations,
+    # whose templates render their rows themselves.
+    rows_html: SafeString = field(default_factory=SafeString)
+    rows_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -317,12 +374,90 @@ def subject_for(content: Content) -> str:
         return _subject(content)
 
 
+# The digest's item rows are rendered by the two functions below rather than in its templates,
+# which keep the page around them. A digest lists hundreds of items, and the template engine's
+# per-variable cost (a dozen lookups per row, in two formats) made these rows the largest part of
+# an email's CPU time: for a digest of 230 items, about 15 ms through templates, 5 ms here, out of
+# about 33 ms for the whole email. The HTML goes through ``format_html``, which escapes every
+# value (titles are user text) as the template's autoescaping did.
+
+_DIGEST_ROW_HTML = (
+    '<tr style="border-top: 1px solid #ddd; vertical-align: top;">\n'
+    '<td><a href="{admin_url}">{code}</a></td>\n'
+    "<td>{title}</td>\n"
+    "<td>{status}</td>\n"
+    "<td>{due_date}</td>\n"
+    "<td>{check_in}</td>\n"
+    "</tr>"
+)
+
+
+def digest_rows_html(items: Iterable[EmailItem]) -> SafeString:
+    """The digest table's rows for ``items``, in the active language."""
+    no_due_date = _("chưa có")
+    check_in_label = _("Xác nhận đúng tiến độ")
+    return format_html_join(
+        "",
+        _DIGEST_ROW_HTML,
+        (
+            {
+                "admin_url": item.admin_url,
+                "code": item.code,
+                "title": item.title,
+                "status": item.status,
+                "due_date": item.due_date.isoformat() if item.due_date else no_due_date,
+                "check_in": format_html('<a href="{}">{}</a>', item.check_in_url, check_in_label)
+                if item.check_in_url
+                else "",
+            }
+            for item in items
+        ),
+    )
+
+
+def digest_rows_text(items: Iterable[EmailItem]) -> str:
+    """The plain-text digest's entries for ``items``, in the active language; each starts with
+    an empty line."""
+    status_label = _("Trạng thái")
+    due_date_label = _("Hạn hoàn thành")
+    no_due_date = _("chưa có")
+    admin_label = _("Xem và cập nhật")
+    check_in_label = _("Xác nhận đúng tiến độ, không có thay đổi")
+    return "".join(
+        f"\n* {item.code} — {item.title}\n"
+        f"  {status_label}: {item.status} | "
+        f"{due_date_label}: {item.due_date.isoformat() if item.due_date else no_due_date}\n"
+        f"  {admin_label}: {item.admin_url}\n"
+        f"  {check_in_label}: {item.check_in_url}\n"
+        for item in items
+    )
+
+
+def _check_in_url_maker(content: Content, delivery_id: int | None) -> Callable[[Recommendation], str]:
+    """The check-in URL of each item of this email; only a digest sent as a delivery has them."""
+    if content.kind != DIGEST or delivery_id is None:
+        return lambda _recommendation: ""
+    signer = CheckInLinkSigner()
+    before, after = check_in_url_parts()
+    user_id = content.recipient.pk
+
+    def check_in_url_of(recommendation: Recommendation) -> str:
+        token = signer.token(delivery_id=delivery_id, recommendation_id=recommendation.pk, user_id=user_id)
+        return f"{before}{token}{after}"
+
+    return check_in_url_of
+
+
 def render(content: Content, *, delivery_id: int | None, today: datetime.date | None = None) -> RenderedEmail:
     """Subject, plain text and HTML in the recipient's language (Vietnamese unless they chose
     English). Digest items carry a check-in link when ``delivery_id`` is given."""
     today = today or timezone.localdate()
     language = recipient_language(content.recipient)
     with translation.override(language):
+        # Each label translated once: ``get_status_display()`` per item looks it up in the
+        # catalogue every time, a large share of a digest's cost.
+        status_labels = {status: str(label) for status, label in Status.choices}
+        check_in_url_of = _check_in_url_maker(content, delivery_id)
         groups: list[EmailGroup] = []
         for key, recommendations in content.groups.items():
             if not recommendations:
@@ -331,21 +466,26 @@ def render(content: Content, *, delivery_id: int | None, today: datetime.date | 
                 EmailItem(
                     code=rec.code,
                     title=_title(rec, language),
-                    status=str(rec.get_status_display()),
+                    status=status_labels.get(rec.status, rec.status),
                     due_date=rec.due_date,
                     admin_url=admin_change_url(rec),
-                    check_in_url=check_in_url(
-                        delivery_id=delivery_id, recommendation_id=rec.pk, user_id=content.recipient.pk
-                    )
-                    if content.kind == DIGEST and delivery_id is not None
-                    else "",
-                    owner_name=str(rec.owner) if rec.owner_id else "",
+                    check_in_url=check_in_url_of(rec),
+                    # Only the escalation shows the owner; the digest's query does not load it.
+                    owner_name=str(rec.owner) if content.kind == ESCALATION and rec.owner_id else "",
                     reasons=_escalation_reasons(rec, today) if content.kind == ESCALATION else (),
                 )
                 for rec in recommendations
             ]
-            title = _digest_group_title(key) if content.kind == DIGEST else key
-            groups.append(EmailGroup(title=title, items=items))
+            if content.kind == DIGEST:
+                group = EmailGroup(
+                    title=_digest_group_title(key),
+                    items=items,
+                    rows_html=digest_rows_html(items),
+                    rows_text=digest_rows_text(items),
+                )
+            else:
+                group = EmailGroup(title=key, items=items)
+            groups.append(group)
         context: dict[str, Any] = {
             "recipient_name": str(content.recipient),
             "period": content.period,
