@@ -105,3 +105,23 @@ def test_a_digest_takes_as_many_queries_for_thirty_items_as_for_one(mailoutbox):
 
     assert counts[0] == counts[1]
     assert len(mailoutbox) == 2
+
+
+def test_escalation_titles_and_owner_names_are_escaped_in_the_html_and_verbatim_in_the_text(mailoutbox):
+    demo = make_demo(today=timezone.localdate())
+    title = 'Quá hạn <i>lâu</i> & "gấp"'
+    demo.items["A-01"].title = title
+    demo.items["A-01"].save(update_fields=["title"])
+    demo.lan.last_name = "<b>Nguyễn</b>"
+    demo.lan.save(update_fields=["last_name"])
+
+    result = notifications.deliver(kind="escalation", recipient_id=demo.focal.pk, period=PERIOD)
+
+    assert result.outcome == Outcome.SENT
+    [email] = mailoutbox
+    [(html, _mimetype)] = email.alternatives
+    assert "<td>Quá hạn &lt;i&gt;lâu&lt;/i&gt; &amp; &quot;gấp&quot;</td>" in html
+    assert "<td>Lan &lt;b&gt;Nguyễn&lt;/b&gt;</td>" in html
+    assert "<i>" not in html and "<b>" not in html
+    assert f"* A-01 — {title}\n" in email.body
+    assert "| Người phụ trách: Lan <b>Nguyễn</b>\n" in email.body
