@@ -20,7 +20,7 @@ BENCH_SQL_DURATION (10 s per raw-SQL case), BENCH_ITEMS (20000), BENCH_OWNERS (5
 BENCH_ORGANIZATIONS (20), BENCH_SEED (1), BENCH_LARGE (0), BENCH_LARGE_ITEMS (1000000),
 BENCH_REDIS_DB (9: broker; the next one holds the cache; both are flushed), BENCH_WORK_DIR,
 BENCH_PIDFILE (child process groups, for run.sh's clean-up), BENCH_CASES (comma-separated subset
-of list,filtered,transition,report,digest).
+of floor,list,filtered,transition,report,digest).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class Config:
     large: bool = False
     large_items: int = 1_000_000
     redis_db: int = 9
-    cases: frozenset[str] = frozenset({"list", "filtered", "transition", "report", "digest"})
+    cases: frozenset[str] = frozenset({"floor", "list", "filtered", "transition", "report", "digest"})
     pidfile: Path = Path("/dev/null")
     django_env: dict[str, str] = field(default_factory=dict)
 
@@ -397,6 +397,20 @@ REPORT_SQL_JOIN_FIRST = (
     " JOIN recommendations_organization o ON o.id = r.owner_organization_id"
     " GROUP BY o.code, o.name ORDER BY o.code"
 )
+
+
+def floor_queries(connection: psycopg.Connection[Any], token: str) -> None:
+    user_id = connection.execute(
+        "SELECT t.user_id, u.is_active FROM authtoken_token t"
+        " JOIN recommendations_user u ON u.id = t.user_id WHERE t.key = %s",
+        [token],
+    ).fetchone()[0]  # type: ignore[index]
+    connection.execute(
+        "SELECT g.name FROM auth_group g JOIN recommendations_user_groups ug ON ug.group_id = g.id"
+        " WHERE ug.user_id = %s",
+        [user_id],
+    ).fetchall()
+    connection.execute("SELECT * FROM recommendations_sourcedocument ORDER BY key").fetchall()
 
 
 def report_rows(connection: psycopg.Connection[Any]) -> None:
@@ -698,6 +712,28 @@ class Bench:
         half = len(rows) // 2
         return [(r[0], r[1], int(r[2])) for r in (rows[:half] if part == 0 else rows[half:])]
 
+    def case_floor(self) -> None:
+        """What any authenticated API request costs here, whatever it does: the five source
+        documents, beside the same three queries in raw SQL (token, groups, sources). The other
+        cases' ratios read against this one."""
+        paths = self.paths_file("floor", ["/api/v1/sources/"])
+
+        def sql(connections: int) -> Latencies:
+            return run_sql(
+                self.dsn,
+                lambda c, t, i: floor_queries(c, self.tokens["load-reader"]),
+                duration=self.config.sql_duration,
+                concurrency=connections,
+            )
+
+        self.http_case(
+            "(0) floor: any authenticated request (the 5 sources)",
+            "get.lua",
+            lambda: [self.tokens["load-reader"], paths],
+            "token + groups + sources",
+            sql,
+        )
+
     def case_transition(self) -> None:
         items_file = self.config.work_dir / "transition.items"
 
@@ -981,6 +1017,8 @@ print(json.dumps({"started": started, "expected": expected}))
         self.prepare()
         self.start_server()
         self.count_queries()
+        if "floor" in config.cases:
+            self.case_floor()
         if "list" in config.cases:
             self.case_list(every_page=False)
             self.case_list(every_page=True)
