@@ -25,7 +25,7 @@ import re
 import smtplib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import signing
@@ -95,7 +95,19 @@ ESCALATION_ITEM_FIELDS = (
     "owner__last_name",
     "owner_organization__name",
 )
-DIGEST_ITEM_FIELDS = ("code", "title", "title_en", "status", "due_date", "last_activity_at", "owner")
+
+
+class DigestItem(NamedTuple):
+    """An open item as the digest shows it, read as a plain row: an owner may have hundreds, and
+    building a model instance for each cost more than the query."""
+
+    pk: int
+    code: str
+    title: str
+    title_en: str
+    status: str
+    due_date: datetime.date | None
+    last_activity_at: datetime.datetime
 
 
 def digest_recipient_ids() -> list[int]:
@@ -134,7 +146,7 @@ def recipient_ids(kind: str) -> list[int]:
 
 def digest_groups(
     owner: User | int, *, today: datetime.date | None = None, now: datetime.datetime | None = None
-) -> dict[str, list[Recommendation]]:
+) -> dict[str, list[DigestItem]]:
     """The owner's open items, each in the first group it fits, in one query.
 
     overdue (due date passed) / due_soon (due within ``REMINDER_DUE_SOON_DAYS``) / stale (no
@@ -144,16 +156,15 @@ def digest_groups(
     now = now or timezone.now()
     due_soon_until = today + datetime.timedelta(days=settings.REMINDER_DUE_SOON_DAYS)
     stale_before = now - datetime.timedelta(days=settings.REMINDER_STALE_DAYS)
-    groups: dict[str, list[Recommendation]] = {key: [] for key in DIGEST_GROUPS}
-    # Only what grouping and the digest show: a full row (with its long quote and search text)
-    # and the owner and organization joined on it cost more to load than the rest of an email
-    # to build. The owner is the recipient; the digest names no organization.
-    items = (
+    groups: dict[str, list[DigestItem]] = {key: [] for key in DIGEST_GROUPS}
+    # Only the columns that grouping and the digest show, not the long texts (quote, search
+    # text); the owner is the recipient and the digest names no organization.
+    rows = (
         Recommendation.objects.filter(owner=owner, status__in=OPEN_STATUSES)
-        .only(*DIGEST_ITEM_FIELDS)
         .order_by(F("due_date").asc(nulls_last=True), "code")
+        .values_list(*DigestItem._fields)
     )
-    for item in items:
+    for item in map(DigestItem._make, rows):
         if item.due_date is not None and item.due_date < today:
             groups["overdue"].append(item)
         elif item.due_date is not None and item.due_date <= due_soon_until:
@@ -295,7 +306,7 @@ def check_in_url(*, delivery_id: int, recommendation_id: int, user_id: int) -> s
     return f"{before}{token}{after}"
 
 
-def admin_change_url(recommendation: Recommendation) -> str:
+def admin_change_url(recommendation: Recommendation | DigestItem) -> str:
     return f"{settings.SITE_URL}/admin/recommendations/recommendation/{recommendation.pk}/change/"
 
 
@@ -337,7 +348,8 @@ class Content:
     kind: str
     recipient: User
     period: str
-    groups: dict[str, list[Recommendation]] = field(default_factory=dict)
+    # Digest: ``DigestItem`` rows by group; escalation: recommendations by organization.
+    groups: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def item_count(self) -> int:
@@ -349,7 +361,7 @@ def recipient_language(recipient: User) -> str:
     return recipient.preferred_language if recipient.preferred_language in codes else settings.LANGUAGE_CODE
 
 
-def _title(recommendation: Recommendation, language: str) -> str:
+def _title(recommendation: Recommendation | DigestItem, language: str) -> str:
     return recommendation.title_en if language == "en" and recommendation.title_en else recommendation.title
 
 
@@ -457,7 +469,9 @@ def email_rows_text(kind: str, items: Iterable[EmailItem]) -> str:
     return "".join(entries)
 
 
-def _check_in_url_maker(content: Content, delivery_id: int | None) -> Callable[[Recommendation], str]:
+def _check_in_url_maker(
+    content: Content, delivery_id: int | None
+) -> Callable[[Recommendation | DigestItem], str]:
     """The check-in URL of each item of this email; only a digest sent as a delivery has them."""
     if content.kind != DIGEST or delivery_id is None:
         return lambda _recommendation: ""
@@ -465,7 +479,7 @@ def _check_in_url_maker(content: Content, delivery_id: int | None) -> Callable[[
     before, after = check_in_url_parts()
     user_id = content.recipient.pk
 
-    def check_in_url_of(recommendation: Recommendation) -> str:
+    def check_in_url_of(recommendation: Recommendation | DigestItem) -> str:
         token = signer.token(delivery_id=delivery_id, recommendation_id=recommendation.pk, user_id=user_id)
         return f"{before}{token}{after}"
 
