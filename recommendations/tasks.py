@@ -10,13 +10,27 @@ redelivered early.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_process_init, worker_process_shutdown
 from django.conf import settings
 
 from . import notifications
 
 MAX_COUNTDOWN_SECONDS = 30 * 60  # far below CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+
+
+@worker_process_init.connect
+def _reuse_one_smtp_session(**_kwargs: Any) -> None:
+    """Each pool process sends its emails over one kept-open connection (see
+    ``notifications.smtp_session``)."""
+    notifications.smtp_session.enabled = True
+
+
+@worker_process_shutdown.connect
+def _close_the_smtp_session(**_kwargs: Any) -> None:
+    notifications.smtp_session.close()
 
 
 def retry_countdown(retries: int) -> float:

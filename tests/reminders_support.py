@@ -75,6 +75,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    # The client's address and port: one per SMTP connection.
+    peer: Any = None
 
     @property
     def subject(self) -> str:
@@ -124,7 +126,7 @@ class Inbox:
                 return reply
             message = email.message_from_bytes(envelope.original_content, policy=default_policy)
             assert isinstance(message, EmailMessage)
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message))
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), message, session.peer))
         return "250 Message accepted for delivery"
 
     def by_recipient(self) -> dict[str, list[Received]]:

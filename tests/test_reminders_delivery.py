@@ -335,3 +335,80 @@ def test_smtp_server_down_records_every_delivery_failed_then_sends_each_once(
         ("john", DIGEST, SENT, 5),
         ("lan", DIGEST, SENT, 5),
     ]
+
+
+# --- One SMTP session per worker process ---------------------------------------------------------
+
+
+@pytest.fixture
+def reused_session():
+    """What ``tasks`` does when a Celery pool process starts, undone afterwards."""
+    notifications.smtp_session.enabled = True
+    yield notifications.smtp_session
+    notifications.smtp_session.close()
+    notifications.smtp_session.enabled = False
+
+
+@pytest.mark.django_db
+def test_a_worker_process_sends_its_emails_over_one_connection(reused_session, settings):
+    demo = make_demo(today=timezone.localdate())
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        use_smtp(settings, port)
+        for user in (demo.lan, demo.john):
+            assert (
+                notifications.deliver(kind=DIGEST, recipient_id=user.pk, period=PERIOD).outcome
+                == Outcome.SENT
+            )
+        assert notifications.deliver(kind=ESCALATION, recipient_id=demo.focal.pk, period=PERIOD).outcome == (
+            Outcome.SENT
+        )
+        assert reused_session.connection is not None  # still open for the next email
+
+    assert sorted(inbox.by_recipient()) == ["focal@example.org", "john@example.org", "lan@example.org"]
+    assert len({item.peer for item in inbox.received}) == 1
+
+
+@pytest.mark.django_db
+def test_a_connection_the_server_dropped_while_idle_is_replaced_without_losing_the_email(
+    reused_session, settings
+):
+    demo = make_demo(today=timezone.localdate())
+    first, second = Inbox(), Inbox()
+    with smtp_server(first) as port:
+        use_smtp(settings, port)
+        assert (
+            notifications.deliver(kind=DIGEST, recipient_id=demo.lan.pk, period=PERIOD).outcome
+            == Outcome.SENT
+        )
+    # The server went away (and with it the open connection); a new one listens on the same port.
+    with smtp_server(second, port=port):
+        result = notifications.deliver(kind=DIGEST, recipient_id=demo.john.pk, period=PERIOD)
+
+    assert result.outcome == Outcome.SENT
+    assert [item.rcpt_tos for item in first.received] == [["lan@example.org"]]
+    assert [item.rcpt_tos for item in second.received] == [["john@example.org"]]
+    assert ReminderDelivery.objects.get(recipient=demo.john).attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_email_closes_the_connection_and_the_next_one_opens_another(reused_session, settings):
+    demo = make_demo(today=timezone.localdate())
+    inbox = Inbox(data_replies=["451 4.3.0 Temporary local problem, try again later"])
+    with smtp_server(inbox) as port:
+        use_smtp(settings, port)
+        with pytest.raises(smtplib.SMTPDataError):
+            notifications.deliver(kind=DIGEST, recipient_id=demo.lan.pk, period=PERIOD)
+        assert reused_session.connection is None
+        assert (
+            notifications.deliver(kind=DIGEST, recipient_id=demo.lan.pk, period=PERIOD).outcome
+            == Outcome.SENT
+        )
+        assert (
+            notifications.deliver(kind=DIGEST, recipient_id=demo.john.pk, period=PERIOD).outcome
+            == Outcome.SENT
+        )
+
+    assert [(d.state, d.attempts) for d in ReminderDelivery.objects.filter(recipient=demo.lan)] == [(SENT, 2)]
+    peers = [item.peer for item in inbox.received]
+    assert len(peers) == 2 and peers[0] == peers[1]  # the retry's connection carried the next email too
