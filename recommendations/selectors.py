@@ -151,6 +151,29 @@ def completed_rows(
     return rows
 
 
+class PagedRows:
+    """``queryset`` (filtered and ordered) as a paginator sees it: counted without the joins of
+    the rows, and a page sliced from it read as completed list rows, its ids chosen first in a
+    subquery of the same query (the database skips ``OFFSET`` ids in an index, not joined rows)."""
+
+    def __init__(self, queryset: QuerySet[Recommendation]) -> None:
+        self._queryset = queryset
+
+    @property
+    def ordered(self) -> bool:
+        return self._queryset.ordered
+
+    def count(self) -> int:
+        return self._queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, page: slice) -> list[dict[str, Any]]:
+        page_ids = self._queryset.values("pk")[page]
+        return completed_rows(recommendation_rows(self._queryset.filter(pk__in=page_ids)))
+
+
 def _detail_prefetches() -> list[Any]:
     return [
         Prefetch("themes", queryset=Theme.objects.order_by("slug")),

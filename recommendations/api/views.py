@@ -375,14 +375,11 @@ class RecommendationViewSet(TrackerViewSet):
 
     def list(self, request: Request) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        # The page is chosen by id, then its rows are read: the database skips OFFSET ids in an
-        # index rather than joined rows, and the count needs none of the joins.
-        page_ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
-        if page_ids is not None:
-            queryset = queryset.filter(pk__in=page_ids)
+        page = self.paginate_queryset(selectors.PagedRows(queryset))
+        if page is not None:
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
         rows = selectors.completed_rows(selectors.recommendation_rows(queryset))
-        data = self.get_serializer(rows, many=True).data
-        return Response(data) if page_ids is None else self.get_paginated_response(data)
+        return Response(self.get_serializer(rows, many=True).data)
 
     def retrieve(self, request: Request, code: str) -> Response:
         recommendation = self.get_object()
