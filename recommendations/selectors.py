@@ -171,7 +171,9 @@ class PagedRows:
 
     def __getitem__(self, page: slice) -> list[dict[str, Any]]:
         page_ids = self._queryset.values("pk")[page]
-        return completed_rows(recommendation_rows(self._queryset.filter(pk__in=page_ids)))
+        # The filters are in the subquery already; the rows are only put in the same order.
+        page_items = Recommendation.objects.filter(pk__in=page_ids).order_by(*self._queryset.query.order_by)
+        return completed_rows(recommendation_rows(page_items))
 
 
 def _detail_prefetches() -> list[Any]:
