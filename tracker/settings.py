@@ -208,8 +208,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "recommendations.api.throttling.AnonSlidingRateThrottle",
+        "recommendations.api.throttling.UserSlidingRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/minute"),
@@ -240,6 +240,9 @@ SPECTACULAR_SETTINGS = {
 # Cache (throttling counters, axes): per process by default; CACHE_URL=redis://… shares it
 # between the web workers of a deployment.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's backend with one client per server and a one-round-trip incr (tracker/cache.py).
+    CACHES["default"]["BACKEND"] = "tracker.cache.RedisCache"
 
 # Admin login throttling.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
