@@ -17,7 +17,6 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -187,15 +186,6 @@ def _detail_prefetches() -> list[Any]:
 def recommendation_detail(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
     """``queryset`` (from ``recommendation_list``) with everything the detail view shows."""
     return queryset.prefetch_related(*_detail_prefetches())
-
-
-def with_detail_relations(recommendation: Recommendation) -> Recommendation:
-    """An item already in memory (with its related rows selected, as the services' locked rows
-    are) completed with what the detail view shows, without reading the item again."""
-    prefetch_related_objects([recommendation], *_detail_prefetches())
-    # What ``timeliness_expression`` annotates on a list, computed by its Python mirror.
-    setattr(recommendation, "timeliness_value", recommendation.timeliness)  # noqa: B010
-    return recommendation
 
 
 def recommendation_search(queryset: QuerySet[Recommendation], query: str) -> QuerySet[Recommendation]:

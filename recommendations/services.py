@@ -57,14 +57,9 @@ ADMIN_ONLY_FIELDS = frozenset({"owner_organization"})
 
 
 def _lock(recommendation: Recommendation | int) -> Recommendation:
-    """The item's row, locked until the transaction ends, read with the related rows that refusal
-    messages and the API's answer show (those rows are read, not locked)."""
+    """The item's row, locked until the transaction ends."""
     pk = recommendation if isinstance(recommendation, int) else recommendation.pk
-    return (
-        Recommendation.objects.select_for_update(of=("self",))
-        .select_related("owner_organization", "owner", "source_document", "proposer_organization")
-        .get(pk=pk)
-    )
+    return Recommendation.objects.select_for_update().get(pk=pk)
 
 
 def _check_version(recommendation: Recommendation, expected_version: int | None) -> None:

@@ -197,38 +197,55 @@ def test_unknown_item_is_404(owner):
     assert response.status_code == 404
 
 
-def test_the_answer_is_the_item_as_a_fresh_read_shows_it(owner):
-    """The transition answers from the row the service locked, not from a second read: it must
-    hold exactly what GET shows afterwards, relations and derived timeliness included."""
+def test_the_answer_is_the_items_new_workflow_state_as_a_fresh_read_shows_it(owner):
+    """The transition answers from the row the service locked, not from a second read: its
+    fields must hold exactly what GET shows afterwards, derived timeliness included."""
     import datetime
 
     from django.utils import timezone
 
-    from tests.factories import SourceDocumentFactory, ThemeFactory
-
-    other = OrganizationFactory(code="MIC")
     item = RecommendationFactory(
         code="T-2",
         owner_organization=owner.organization,
         owner=owner,
-        proposer_organization=other,
         due_date=timezone.localdate() - datetime.timedelta(days=3),
-    )
-    item.themes.set([ThemeFactory(slug="z-theme"), ThemeFactory(slug="a-theme")])
-    item.addressed_to.set([other, owner.organization])
-    item.citations.create(
-        source_document=SourceDocumentFactory(key="009"), location="đoạn 4", paragraph=4, quote="Trích dẫn"
     )
     client = client_for(owner)
     moved = client.post(
         "/api/v1/recommendations/T-2/transition/", {"to_status": "accepted", "version": 1}, format="json"
     )
     assert moved.status_code == 200, moved.content
+    answer = moved.json()
+    assert set(answer) == {
+        "code",
+        "status",
+        "timeliness",
+        "progress",
+        "completed_at",
+        "version",
+        "last_activity_at",
+        "allowed_transitions",
+    }
     fresh = client.get("/api/v1/recommendations/T-2/")
-    assert moved.json() == fresh.json()
+    assert answer == {name: fresh.json()[name] for name in answer}
     assert moved["ETag"] == fresh["ETag"] == '"2"'
-    assert moved.json()["timeliness"] == "overdue"
-    assert moved.json()["themes"] == ["a-theme", "z-theme"]
+    assert (answer["status"], answer["version"], answer["timeliness"]) == ("accepted", 2, "overdue")
+    item.refresh_from_db()
+    assert (item.status, item.version) == ("accepted", 2)
+
+
+def test_the_answer_of_a_completing_transition_carries_its_completion(owner):
+    item = RecommendationFactory(code="T-4", owner_organization=owner.organization, status="in_progress")
+    client = client_for(owner)
+    client.post("/api/v1/recommendations/T-4/evidence/", {"kind": "note", "note": "Xong"}, format="json")
+    done = client.post("/api/v1/recommendations/T-4/transition/", {"to_status": "implemented"}, format="json")
+    assert done.status_code == 200, done.content
+    fresh = client.get("/api/v1/recommendations/T-4/").json()
+    assert done.json() == {name: fresh[name] for name in done.json()}
+    item.refresh_from_db()
+    assert done.json()["completed_at"] is not None
+    assert (done.json()["progress"], fresh["completed_at"]) == (100, done.json()["completed_at"])
+    assert item.completed_at is not None
 
 
 def test_a_transition_runs_a_fixed_number_of_queries(owner, django_assert_num_queries):
@@ -236,9 +253,8 @@ def test_a_transition_runs_a_fixed_number_of_queries(owner, django_assert_num_qu
     item.themes.set([])
     client = client_for(owner)
     # token + groups, the permission pre-check; the service's transaction (a savepoint inside the
-    # test's): lock (the related rows joined, not read again), update, history insert; then the
-    # answer's themes, addressed_to and citations. The item is not read a second time.
-    with django_assert_num_queries(11):
+    # test's): lock, update, history insert. The answer is built from the locked row.
+    with django_assert_num_queries(8):
         response = client.post(
             "/api/v1/recommendations/T-3/transition/", {"to_status": "accepted"}, format="json"
         )

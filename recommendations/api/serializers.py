@@ -244,6 +244,14 @@ class AllowedTransitionSerializer(serializers.Serializer):
     requires_comment = serializers.BooleanField(read_only=True)
 
 
+def allowed_transitions(status: str) -> list[dict[str, Any]]:
+    return [
+        {"to_status": t.target.value, "label": str(t.label), "requires_comment": t.requires_comment}
+        for t in TRANSITIONS
+        if t.source == status
+    ]
+
+
 class RecommendationDetailSerializer(RecommendationSerializer):
     addressed_to: Any = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     citations = CitationSerializer(many=True, read_only=True)
@@ -269,11 +277,7 @@ class RecommendationDetailSerializer(RecommendationSerializer):
 
     @extend_schema_field(AllowedTransitionSerializer(many=True))
     def get_allowed_transitions(self, recommendation: Recommendation) -> list[dict[str, Any]]:
-        return [
-            {"to_status": t.target.value, "label": str(t.label), "requires_comment": t.requires_comment}
-            for t in TRANSITIONS
-            if t.source == recommendation.status
-        ]
+        return allowed_transitions(recommendation.status)
 
 
 class _CodeRelatedField(serializers.SlugRelatedField[Any]):
@@ -344,6 +348,31 @@ class TransitionSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         min_value=1, required=False, help_text="The version you read; an alternative to the If-Match header."
     )
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    """A transition's answer: the item's workflow state after it, as the item's GET shows it.
+    The rest of the item did not change; GET it when it is needed."""
+
+    code = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    timeliness = serializers.ChoiceField(
+        choices=Timeliness.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Derived: done_on_time, done_late, in_time, overdue; null for rejected items.",
+    )
+    progress = serializers.IntegerField(read_only=True)
+    completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    version = serializers.IntegerField(read_only=True, help_text="Also in the ETag header.")
+    last_activity_at = serializers.DateTimeField(read_only=True)
+    allowed_transitions = serializers.SerializerMethodField(
+        help_text="Statuses the workflow allows from the new one (whether you may is another matter)."
+    )
+
+    @extend_schema_field(AllowedTransitionSerializer(many=True))
+    def get_allowed_transitions(self, recommendation: Recommendation) -> list[dict[str, Any]]:
+        return allowed_transitions(recommendation.status)
 
 
 # --- Evidence and history -----------------------------------------------------------------------

@@ -59,6 +59,7 @@ from .serializers import (
     RecommendationUpdateSerializer,
     SourceDocumentSerializer,
     ThemeSerializer,
+    TransitionResultSerializer,
     TransitionSerializer,
 )
 
@@ -350,14 +351,7 @@ class RecommendationViewSet(TrackerViewSet):
         return recommendation
 
     def _detail(self, code: str, *, status_code: int = status.HTTP_200_OK) -> Response:
-        return self._detail_of(
-            selectors.recommendation_detail(selectors.recommendation_list()).get(code=code),
-            status_code=status_code,
-        )
-
-    def _detail_of(
-        self, recommendation: Recommendation, *, status_code: int = status.HTTP_200_OK
-    ) -> Response:
+        recommendation = selectors.recommendation_detail(selectors.recommendation_list()).get(code=code)
         data = RecommendationDetailSerializer(recommendation, context=self.get_serializer_context()).data
         headers = {"ETag": etag(recommendation)}
         if status_code == status.HTTP_201_CREATED:
@@ -421,10 +415,12 @@ class RecommendationViewSet(TrackerViewSet):
         description="The same service as the admin: only allowed transitions; rejecting, blocking and "
         "reopening need a comment; `implemented` needs evidence; the person who marked it implemented "
         "cannot verify it. Owners may transition only their organization's items. A refusal is a 400 "
-        "with the reason; a stale version a 409; either way nothing changes.",
+        "with the reason; a stale version a 409; either way nothing changes. The answer is the item's "
+        "new workflow state (status, version, timeliness, the next allowed statuses); the rest of the "
+        "item is unchanged.",
         request=TransitionSerializer,
         parameters=[IF_MATCH_PARAMETER, ETAG_HEADER],
-        responses={200: RecommendationDetailSerializer, **error_responses(400, 404, 409)},
+        responses={200: TransitionResultSerializer, **error_responses(400, 404, 409)},
         examples=[
             OpenApiExample(
                 "Start work",
@@ -456,9 +452,8 @@ class RecommendationViewSet(TrackerViewSet):
             comment=serializer.validated_data["comment"],
             expected_version=expected_version(request, serializer.validated_data.get("version")),
         )
-        # The service's row is the committed state (read under the lock, with its related rows):
-        # answered from it rather than read again.
-        return self._detail_of(selectors.with_detail_relations(moved))
+        # The service's row is the committed state: answered from it rather than read again.
+        return Response(TransitionResultSerializer(moved).data, headers={"ETag": etag(moved)})
 
     @extend_schema(
         summary="History of a recommendation",
