@@ -843,8 +843,9 @@ def reminder_delivery_claim(
 ) -> ReminderDelivery | None:
     """Claim the right to send ``kind`` to ``recipient`` for the ISO week ``period``.
 
-    Rules: one delivery row per (recipient, period, kind), created on first use; it is claimed by
-    one conditional UPDATE (pending or failed → sending, or a sending claim older than
+    Rules: one delivery row per (recipient, period, kind), created on first use already claimed
+    (the unique constraint lets one insert win); an existing row is claimed by one conditional
+    UPDATE (pending or failed → sending, or a sending claim older than
     ``REMINDER_CLAIM_STALE_AFTER``), so two workers racing get one winner, on PostgreSQL and on
     SQLite alike. Returns the claimed row, or ``None`` when it is sent already or another worker
     holds it. Side effects: ``attempts`` + 1, ``claimed_at``, subject and item count recorded.
@@ -852,22 +853,34 @@ def reminder_delivery_claim(
     """
     now = now or timezone.now()
     recipient_id = recipient if isinstance(recipient, int) else recipient.pk
-    delivery = ReminderDelivery.objects.filter(recipient_id=recipient_id, period=period, kind=kind).first()
+    this_delivery = ReminderDelivery.objects.filter(recipient_id=recipient_id, period=period, kind=kind)
+    delivery = this_delivery.first()
     if delivery is None:
+        # The first claim creates the row already claimed: one write instead of an insert, an
+        # update and a read back. A worker that inserts second gets the IntegrityError and
+        # contends below, where the row's state decides.
         delivery = ReminderDelivery(
             recipient_id=recipient_id,
             period=period,
             kind=kind,
+            state=ReminderDelivery.State.SENDING,
+            attempts=1,
+            claimed_at=now,
+            subject=subject[:255],
+            item_count=item_count,
             message_id=reminder_message_id(kind=kind, period=period, recipient_id=recipient_id),
             created_at=now,
         )
-        delivery.full_clean(validate_unique=False, validate_constraints=False)
+        # The recipient is not looked up again: the foreign key constraint checks it.
+        delivery.full_clean(exclude=["recipient"], validate_unique=False, validate_constraints=False)
         try:
             with transaction.atomic():
                 delivery.save(force_insert=True)
+            return delivery
         except IntegrityError:
-            # Another worker created it between our read and our insert: the claim decides.
-            delivery = ReminderDelivery.objects.get(recipient_id=recipient_id, period=period, kind=kind)
+            delivery = this_delivery.first()
+            if delivery is None:
+                raise  # no other worker's row: the recipient does not exist
     claimable = Q(state__in=[ReminderDelivery.State.PENDING, ReminderDelivery.State.FAILED]) | Q(
         state=ReminderDelivery.State.SENDING, claimed_at__lt=now - REMINDER_CLAIM_STALE_AFTER
     )

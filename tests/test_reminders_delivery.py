@@ -10,7 +10,7 @@ import pytest
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import connections
+from django.db import IntegrityError, connections
 from django.utils import timezone
 
 from recommendations import notifications, services, tasks
@@ -162,6 +162,36 @@ def test_a_claim_left_by_a_dead_worker_blocks_until_stale_then_a_retry_sends_onc
     assert taken_over.outcome == Outcome.SENT
     assert [m.extra_headers["Message-ID"] for m in mailoutbox] == [held.message_id]
     assert deliveries() == [("lan", DIGEST, SENT, 2)]
+
+
+@pytest.mark.django_db
+def test_the_first_claim_creates_the_row_already_claimed_in_one_write(django_assert_num_queries):
+    demo = make_demo(today=timezone.localdate())
+    # The read that finds no row, then the insert (in its savepoint): no update, no read back.
+    with django_assert_num_queries(4):
+        claimed = services.reminder_delivery_claim(
+            recipient=demo.lan, period=PERIOD, kind=DIGEST, subject="Nhắc việc", item_count=3
+        )
+    stored = ReminderDelivery.objects.get()
+    assert claimed is not None and claimed.pk == stored.pk
+    assert (stored.state, stored.attempts, stored.subject, stored.item_count) == (
+        ReminderDelivery.State.SENDING,
+        1,
+        "Nhắc việc",
+        3,
+    )
+    assert stored.claimed_at == claimed.claimed_at is not None
+    assert stored.message_id == claimed.message_id != ""
+    # Held: a second claim gets nothing and changes nothing.
+    assert services.reminder_delivery_claim(recipient=demo.lan, period=PERIOD, kind=DIGEST) is None
+    assert ReminderDelivery.objects.get().attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_for_an_unknown_recipient_fails_and_leaves_no_row():
+    with pytest.raises(IntegrityError):
+        services.reminder_delivery_claim(recipient=987654, period=PERIOD, kind=DIGEST)
+    assert not ReminderDelivery.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
