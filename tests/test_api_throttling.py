@@ -65,6 +65,15 @@ def test_a_burst_across_a_window_edge_is_still_held_to_the_rate():
     assert ask(WINDOW_START + 90.1)[0] is False
 
 
+def test_a_rate_of_zero_refuses_everything_with_a_wait():
+    class Closed(UserSlidingRateThrottle):
+        rate = "0/minute"
+
+    allowed, wait = ask(WINDOW_START + 15, throttle_class=Closed)
+    assert allowed is False
+    assert wait > 0
+
+
 def test_each_user_has_their_own_counters():
     for s in (0, 1, 2):
         ask(WINDOW_START + s, user=7)

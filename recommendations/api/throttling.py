@@ -65,8 +65,10 @@ class SlidingWindowCounterMixin(SimpleRateThrottle):
             # Refused for the previous window's weight, which falls as time passes:
             # previous × (1 − (offset + t) / duration) ≤ room.
             return self.duration * (1 - room / previous) - offset
-        # This window is full: in the next one it is the "previous", weighted down from 1.
-        return self.duration - offset + self.duration * (1 - (self.num_requests - 1) / current)
+        # This window is full: in the next one it is the "previous", weighted down from 1. (A rate
+        # of 0 refuses everything: a window's length is as good an answer as any.)
+        full = max(current, 1)
+        return self.duration - offset + self.duration * (1 - (self.num_requests - 1) / full)
 
     def wait(self) -> float | None:
         return self.wait_seconds
