@@ -7,17 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import (
-    Case,
-    CharField,
-    Count,
-    F,
-    Prefetch,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
+from django.db.models import Case, CharField, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -175,17 +165,13 @@ class PagedRows:
         return completed_rows(recommendation_rows(page_items))
 
 
-def _detail_prefetches() -> list[Any]:
-    return [
+def recommendation_detail(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
+    """``queryset`` (from ``recommendation_list``) with everything the detail view shows."""
+    return queryset.prefetch_related(
         Prefetch("themes", queryset=Theme.objects.order_by("slug")),
         Prefetch("addressed_to", queryset=Organization.objects.order_by("code")),
         "citations__source_document",
-    ]
-
-
-def recommendation_detail(queryset: QuerySet[Recommendation]) -> QuerySet[Recommendation]:
-    """``queryset`` (from ``recommendation_list``) with everything the detail view shows."""
-    return queryset.prefetch_related(*_detail_prefetches())
+    )
 
 
 def recommendation_search(queryset: QuerySet[Recommendation], query: str) -> QuerySet[Recommendation]:

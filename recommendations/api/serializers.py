@@ -51,6 +51,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _M = TypeVar("_M", bound=Model)
+TIMELINESS_HELP = "Derived: done_on_time, done_late, in_time, overdue; null for rejected items."
 
 
 class ModelSerializer(serializers.ModelSerializer[_M]):
@@ -133,7 +134,7 @@ class RecommendationSerializer(ModelSerializer[Recommendation]):
         choices=Timeliness.choices,
         read_only=True,
         allow_null=True,
-        help_text="Derived: done_on_time, done_late, in_time, overdue; null for rejected items.",
+        help_text=TIMELINESS_HELP,
     )
     owner_organization = OrganizationRefSerializer(read_only=True)
     owner = PersonSerializer(read_only=True, allow_null=True)
@@ -360,7 +361,7 @@ class TransitionResultSerializer(serializers.Serializer):
         choices=Timeliness.choices,
         read_only=True,
         allow_null=True,
-        help_text="Derived: done_on_time, done_late, in_time, overdue; null for rejected items.",
+        help_text=TIMELINESS_HELP,
     )
     progress = serializers.IntegerField(read_only=True)
     completed_at = serializers.DateTimeField(read_only=True, allow_null=True)
