@@ -875,6 +875,44 @@ print(json.dumps(out))
                 result[status.parent.name] = int(match[1])
         return result
 
+    def cpu_snapshot(self, worker_pid: int) -> dict[int, tuple[str, int]]:
+        """Every process's CPU time so far (clock ticks), labelled by what it is in the digest:
+        the Celery worker's main process or its pool, the sink, PostgreSQL, Redis, or other."""
+        sink = self.children.running.get("sink")
+        out: dict[int, tuple[str, int]] = {}
+        for stat_path in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                stat = stat_path.read_text()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat.rsplit(")", 1)[1].split()
+            pid, pgid, ticks = int(stat_path.parent.name), int(fields[2]), int(fields[11]) + int(fields[12])
+            if pgid == worker_pid:
+                label = "Celery main" if pid == worker_pid else "Celery pool"
+            elif sink is not None and pgid == sink.pid:
+                label = "sink"
+            elif comm.startswith("postgres"):
+                label = "PostgreSQL"
+            elif comm.startswith("redis"):
+                label = "Redis"
+            else:
+                label = "other"
+            out[pid] = (label, ticks)
+        return out
+
+    @staticmethod
+    def cpu_per_label(
+        before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]
+    ) -> dict[str, float]:
+        """CPU seconds spent between two snapshots, per label (processes that ended in between
+        are missed: here only the short-lived script that enqueues the fan-out)."""
+        ticks_per_second = os.sysconf("SC_CLK_TCK")
+        spent: dict[str, float] = {}
+        for pid, (label, ticks) in after.items():
+            spent[label] = spent.get(label, 0.0) + (ticks - before.get(pid, (label, 0))[1]) / ticks_per_second
+        return spent
+
     def case_digest(self) -> None:
         config = self.config
         self.start_sink()
@@ -906,7 +944,9 @@ print(json.dumps(out))
                 time.sleep(0.2)
             # Warm-up: one email per pool process in a period of its own.
             self.run_fanout(next(periods), limit=workers * 2)
+            cpu_before = self.cpu_snapshot(process.pid)
             result = self.run_fanout(next(periods))
+            result["cpu_seconds"] = self.cpu_per_label(cpu_before, self.cpu_snapshot(process.pid))
             rss = self.worker_rss(process.pid)
             result["workers"] = workers
             result["peak_rss_mib"] = max(rss.values()) / 1024 if rss else float("nan")
@@ -1140,6 +1180,22 @@ def render(report: Report, config: Config) -> str:
                 f"| {fmt(result['seconds'], 2)} | {fmt(result['per_second'], 1)} "
                 f"| {fmt(result['mean_bytes'] / 1024, 1)} | {fmt(best.get('per_second', float('nan')), 1)} "
                 f"| {fmt(share, 2)} | {fmt(result['peak_rss_mib'], 0)} |"
+            )
+        labels = ("Celery pool", "Celery main", "sink", "PostgreSQL", "Redis", "other")
+        lines += [
+            "",
+            "CPU per email, by process, while the emails went out (ms; from /proc, 10 ms ticks):",
+            "",
+            "| worker processes | " + " | ".join(labels) + " | all |",
+            "|---:|" + "---:|" * (len(labels) + 1),
+        ]
+        for result in report.digest:
+            cpu = result.get("cpu_seconds", {})
+            per_email = [cpu.get(label, 0.0) * 1000 / max(result["emails"], 1) for label in labels]
+            lines.append(
+                f"| {result['workers']} | "
+                + " | ".join(fmt(v, 1) for v in per_email)
+                + f" | {fmt(sum(per_email), 1)} |"
             )
         lines += [
             "",
