@@ -160,7 +160,7 @@ def smtp_server(inbox: Inbox, port: int | None = None) -> Iterator[int]:
 
 def use_smtp(settings: Any, port: int) -> None:
     """Point Django's email at the SMTP server on ``port`` (what ``EMAIL_URL=smtp://…`` does)."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "tracker.mail.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False

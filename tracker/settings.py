@@ -155,6 +155,9 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 
 # Email: console in development; EMAIL_URL (smtp://host:port, smtp+tls://user:pass@host:587).
 _email = env.email_url("EMAIL_URL", default="consolemail://")
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    # Django's SMTP backend, writing messages out faster (tracker/mail.py).
+    _email["EMAIL_BACKEND"] = "tracker.mail.EmailBackend"
 vars().update(_email)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Theo dõi kiến nghị <tracker@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
