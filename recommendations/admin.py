@@ -565,9 +565,16 @@ class EvidenceAdmin(RoleAwareAdmin):
         "withdrawn_at",
         "withdrawn_by",
         "withdrawal_reason",
+        "file_name",
     )
-    fields = readonly_fields
+    fields = readonly_fields[:-1]
     change_form_template = "admin/recommendations/evidence/change_form.html"
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and obj.file and not roles.can_download_evidence_file(request.user, obj):
+            fields[fields.index("download_link")] = "file_name"  # withdrawn: named, not linked
+        return fields
 
     @admin.display(description=gettext_lazy("nội dung"))
     def summary(self, obj: Evidence) -> str:
@@ -579,6 +586,10 @@ class EvidenceAdmin(RoleAwareAdmin):
             return "—"
         url = reverse("admin:recommendations_evidence_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.original_filename or _("tải về"))
+
+    @admin.display(description=gettext_lazy("tệp"))
+    def file_name(self, obj: Evidence) -> str:
+        return obj.original_filename or "—"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # evidence is added from its recommendation's page
@@ -655,7 +666,11 @@ class EvidenceAdmin(RoleAwareAdmin):
 
     def download_view(self, request: HttpRequest, object_id: str) -> FileResponse:
         evidence = get_object_or_404(Evidence, pk=object_id)
-        if not self.has_view_permission(request, evidence) or not evidence.file:
+        if (
+            not self.has_view_permission(request, evidence)
+            or not evidence.file
+            or not roles.can_download_evidence_file(request.user, evidence)
+        ):
             raise PermissionDenied
         response = FileResponse(
             evidence.file.open("rb"),

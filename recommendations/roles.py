@@ -3,7 +3,8 @@
 - administrators (superusers or the ``administrator`` group) may do anything;
 - owners (the ``owner`` group, staff of an organization) may change, transition and add evidence
   only to recommendations their organization owns;
-- readers (the ``reader`` group) read everything and change nothing.
+- readers (the ``reader`` group) read everything and change nothing;
+- a withdrawn evidence file is downloaded by administrators only.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Recommendation
+    from .models import Evidence, Recommendation
 
 ADMINISTRATOR = "administrator"
 OWNER = "owner"
@@ -52,6 +53,12 @@ def can_edit_recommendation(user: Any, recommendation: Recommendation) -> bool:
         and user.organization_id is not None
         and user.organization_id == recommendation.owner_organization_id
     )
+
+
+def can_download_evidence_file(user: Any, evidence: Evidence) -> bool:
+    """A withdrawn file (attached by mistake, or not to be shared) stays for the record, but only
+    administrators may still download it; otherwise whoever may see the item."""
+    return can_view(user) and (evidence.withdrawn_at is None or is_administrator(user))
 
 
 def can_create_recommendation(user: Any) -> bool:

@@ -461,3 +461,25 @@ def test_a_users_preferred_language_is_their_default(client, catalogue):
     assert "Proposed" in client.get(CHANGELIST).content.decode()
     client.cookies["django_language"] = "vi"
     assert "Mới đề xuất" in client.get(CHANGELIST).content.decode()
+
+
+def test_a_withdrawn_file_is_named_but_downloaded_by_administrators_only(
+    client, catalogue, mofa, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa)
+    pdf = SimpleUploadedFile("bao-cao.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    evidence = services.evidence_add(recommendation=rec, actor=user, kind="file", file=pdf)
+    download = reverse("admin:recommendations_evidence_download", args=[evidence.pk])
+    change = reverse("admin:recommendations_evidence_change", args=[evidence.pk])
+    client.force_login(user)
+    assert client.get(download).status_code == 200
+    services.evidence_withdraw(evidence=evidence, actor=user, reason="Nhầm tài liệu")
+
+    assert client.get(download).status_code == 403
+    page = client.get(change).content.decode()
+    assert "bao-cao.pdf" in page and download not in page
+    client.force_login(admin_user())
+    assert client.get(download).status_code == 200
+    assert download in client.get(change).content.decode()

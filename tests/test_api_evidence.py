@@ -270,3 +270,24 @@ def test_withdraw_permissions_and_lookup(rec, owner):
         assert response.status_code == expected
     evidence.refresh_from_db()
     assert evidence.withdrawn_at is None
+
+
+def test_a_withdrawn_file_is_downloaded_by_administrators_only(rec, owner):
+    evidence = services.evidence_add(
+        recommendation=rec, actor=owner, kind="file", file=SimpleUploadedFile("a.pdf", PDF)
+    )
+    url = f"/api/v1/recommendations/EV-1/evidence/{evidence.pk}/file/"
+    assert client_for(owner).get(url).status_code == 200
+    services.evidence_withdraw(evidence=evidence, actor=owner, reason="Nhầm tài liệu mật")
+
+    for user in [owner, reader_user(), owner_user(OrganizationFactory(code="MIC"))]:
+        client = client_for(user)
+        assert client.get(url).status_code == 404
+        [listed] = client.get(URL).json()
+        assert (listed["withdrawn"], listed["download_url"]) == (True, None)
+    administrator = client_for(admin_user())
+    response = administrator.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+    [listed] = administrator.get(URL).json()
+    assert listed["download_url"] == f"http://testserver{url}"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import roles
 from ..models import (
     Citation,
     Evidence,
@@ -384,7 +385,8 @@ class EvidenceSerializer(ModelSerializer[Evidence]):
     withdrawn = serializers.BooleanField(source="is_withdrawn", read_only=True)
     url = serializers.CharField(read_only=True, help_text="The link (kind=link); empty for other kinds.")
     download_url = serializers.SerializerMethodField(
-        help_text="Download link for file evidence (authorised view); null otherwise."
+        help_text="Download link for file evidence (authorised view); null otherwise, and for a "
+        "withdrawn file unless the caller is an administrator."
     )
 
     class Meta:
@@ -409,11 +411,13 @@ class EvidenceSerializer(ModelSerializer[Evidence]):
     def get_download_url(self, evidence: Evidence) -> str | None:
         if evidence.kind != Evidence.Kind.FILE or not evidence.file:
             return None
+        request = self.context.get("request")
+        if request is not None and not roles.can_download_evidence_file(request.user, evidence):
+            return None
         path = reverse(
             "api:evidence-file",
             kwargs={"code": evidence.recommendation.code, "pk": evidence.pk},
         )
-        request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
 
 

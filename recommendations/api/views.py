@@ -573,13 +573,13 @@ class EvidenceFileView(TrackerAPIView):
     @extend_schema(
         summary="Download an evidence file",
         description="Sent as an attachment with the type detected at upload and "
-        "`X-Content-Type-Options: nosniff`.",
+        "`X-Content-Type-Options: nosniff`. A withdrawn file only to administrators (404 otherwise).",
         responses=evidence_file_responses(),
     )
     def get(self, request: Request, code: str, pk: int) -> FileResponse:
         recommendation = recommendation_or_404(request, self, code)
         evidence = get_object_or_404(Evidence, recommendation=recommendation, pk=pk, kind=Evidence.Kind.FILE)
-        if not evidence.file:
+        if not evidence.file or not roles.can_download_evidence_file(request.user, evidence):
             raise Http404
         try:
             handle = evidence.file.open("rb")
