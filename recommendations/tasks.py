@@ -36,11 +36,10 @@ def _close_the_smtp_session(**_kwargs: Any) -> None:
 
 # Database connections: Celery's Django fixup closes them around every task unless
 # ``CELERY_DB_REUSE_MAX`` is set (settings set it), and a new PostgreSQL connection per email was
-# a fifth of a worker's time in the digest benchmark. Around each task they are treated as around
-# a web request instead — kept for ``CONN_MAX_AGE`` seconds, checked before reuse
-# (``CONN_HEALTH_CHECKS``) — and closed after any task that did not succeed: a task stopped by its
-# time limit in the middle of a query leaves a connection that still looks usable
-# (celery/celery#9824).
+# the digest benchmark's largest wait. Around each task they are treated as around a web request
+# instead — kept for ``CONN_MAX_AGE`` seconds, checked before reuse (``CONN_HEALTH_CHECKS``) — and
+# closed after any task that did not succeed: a task stopped by its time limit in the middle of a
+# query leaves a connection that still looks usable (celery/celery#9824).
 
 
 def _in_a_worker(task: Any) -> bool:
