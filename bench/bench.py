@@ -910,8 +910,9 @@ print(json.dumps(out))
     def cpu_per_label(
         before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]
     ) -> dict[str, float]:
-        """CPU seconds spent between two snapshots, per label (processes that ended in between
-        are missed: here only the short-lived script that enqueues the fan-out)."""
+        """CPU seconds spent between two snapshots, per label. Processes that ended in between are
+        missed: the script that enqueues the fan-out, and the PostgreSQL session of the benchmark's
+        own polling connection."""
         ticks_per_second = os.sysconf("SC_CLK_TCK")
         spent: dict[str, float] = {}
         for pid, (label, ticks) in after.items():

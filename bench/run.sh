@@ -2,9 +2,9 @@
 # The benchmark (`make bench`): a throwaway PostgreSQL database, the app under gunicorn with the
 # production settings, wrk and Celery on loopback; see bench/bench.py for what is measured.
 #
-#   make bench                          # 20,000 items, 30 s per case (about 12 minutes)
+#   make bench                          # 20,000 items, 30 s per case (about 13 minutes)
 #   BENCH_DURATION=5 make bench         # a smoke run
-#   BENCH_LARGE=1 make bench            # also the report at 1,000,000 items (about 8 more minutes)
+#   BENCH_LARGE=1 make bench            # also the report at 1,000,000 items (6 to 12 more minutes)
 #   BENCH_KEEP_DB=1 make bench          # keep the database, e.g. for bench/profile.py
 #
 # Needs the local PostgreSQL (PG_HOST/PG_PORT/PG_USER, trust auth) and Redis (127.0.0.1:6379; the
