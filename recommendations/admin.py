@@ -79,19 +79,22 @@ class TimelinessFilter(admin.SimpleListFilter):
 
 
 class EvidenceInline(admin.TabularInline):
+    """The form that adds evidence to an item; what was submitted is listed by ``SubmittedEvidenceInline``
+    (read-only, with files linked to the download view rather than to unserved media)."""
+
     model = Evidence
     form = EvidenceInlineForm
-    fields = ("kind", "note", "url", "file", "submitted_by", "submitted_at", "withdrawn_at")
-    readonly_fields = ("submitted_by", "submitted_at", "withdrawn_at")
+    fields = ("kind", "note", "url", "file")
     extra = 0
     can_delete = False
-    verbose_name_plural = gettext_lazy("minh chứng (thêm mới tại đây; rút minh chứng ở trang Minh chứng)")
+    verbose_name_plural = gettext_lazy("thêm minh chứng")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
-        return super().get_queryset(request).select_related("submitted_by")
+        return super().get_queryset(request).none()
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return roles.can_view(request.user) or super().has_view_permission(request, obj)
+        # Shown only to those who may add: for anyone else it would be an empty table.
+        return self.has_add_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is not None and roles.can_edit_recommendation(request.user, obj)
@@ -119,6 +122,26 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class SubmittedEvidenceInline(ReadOnlyInline):
+    model = Evidence
+    fields = ("kind", "note", "url", "file_cell", "submitted_by", "submitted_at", "withdrawn_at")
+    readonly_fields = fields
+    ordering = ("submitted_at", "id")
+    show_change_link = True  # the evidence's own page, where it is withdrawn
+    verbose_name_plural = gettext_lazy("minh chứng đã nộp (rút minh chứng ở trang của từng minh chứng)")
+    viewer: Any = None
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Evidence]:
+        # The admin makes its inline instances per request (get_inline_instances), so the viewer
+        # kept here is this request's, for the file column.
+        self.viewer = request.user
+        return super().get_queryset(request).select_related("submitted_by")
+
+    @admin.display(description=gettext_lazy("tệp"))
+    def file_cell(self, obj: Evidence) -> str:
+        return _evidence_file_cell(self.viewer, obj)
 
 
 class HistoryInline(ReadOnlyInline):
@@ -181,7 +204,7 @@ class RecommendationAdmin(RoleAwareAdmin):
     search_fields = ("code",)  # the search itself is diacritic-insensitive, see get_search_results
     search_help_text = gettext_lazy("Tìm theo mã, tiêu đề, trích dẫn — có dấu hay không dấu đều được.")
     list_per_page = 50
-    inlines = (EvidenceInline, HistoryInline, CitationInline)
+    inlines = (SubmittedEvidenceInline, EvidenceInline, HistoryInline, CitationInline)
     actions = ("export_csv", "export_xlsx", "transition_selected")
     change_form_template = "admin/recommendations/recommendation/change_form.html"
     change_list_template = "admin/recommendations/recommendation/change_list.html"
@@ -546,6 +569,21 @@ def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
     return response
 
 
+def _evidence_download_link(evidence: Evidence) -> str:
+    # The files are not served from MEDIA_URL: the download view checks who may have them.
+    url = reverse("admin:recommendations_evidence_download", args=[evidence.pk])
+    return format_html('<a href="{}">{}</a>', url, evidence.original_filename or _("tải về"))
+
+
+def _evidence_file_cell(viewer: Any, evidence: Evidence) -> str:
+    """An evidence's file as a link for whoever may download it; otherwise (withdrawn) its name."""
+    if not evidence.file:
+        return "—"
+    if viewer is None or not roles.can_download_evidence_file(viewer, evidence):
+        return evidence.original_filename or "—"
+    return _evidence_download_link(evidence)
+
+
 @admin.register(Evidence)
 class EvidenceAdmin(RoleAwareAdmin):
     list_display = ("recommendation", "kind", "summary", "submitted_by", "submitted_at", "withdrawn_at")
@@ -582,10 +620,7 @@ class EvidenceAdmin(RoleAwareAdmin):
 
     @admin.display(description=gettext_lazy("tệp"))
     def download_link(self, obj: Evidence) -> str:
-        if not obj.file:
-            return "—"
-        url = reverse("admin:recommendations_evidence_download", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, obj.original_filename or _("tải về"))
+        return _evidence_download_link(obj) if obj.file else "—"
 
     @admin.display(description=gettext_lazy("tệp"))
     def file_name(self, obj: Evidence) -> str:

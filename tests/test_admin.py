@@ -38,6 +38,8 @@ def transition_url(rec: Recommendation) -> str:
 
 # Management forms of the read-only inlines, which every POST of the change form carries.
 READ_ONLY_INLINES = {
+    "evidence-TOTAL_FORMS": "0",  # the submitted evidence, listed; new evidence is "evidence-2"
+    "evidence-INITIAL_FORMS": "0",
     "history-TOTAL_FORMS": "0",
     "history-INITIAL_FORMS": "0",
     "citations-TOTAL_FORMS": "0",
@@ -189,7 +191,7 @@ def test_change_page_shows_workflow_form_evidence_and_read_only_history(client, 
     # The raw status field is not an input of the change form.
     assert 'name="status"' not in html
     assert "Mới đề xuất" in html and "Đã tiếp nhận" in html  # history row from → to
-    assert 'name="evidence-TOTAL_FORMS"' in html
+    assert 'name="evidence-2-TOTAL_FORMS"' in html  # the form that adds evidence
     assert 'name="history-0-comment"' not in html
 
 
@@ -277,8 +279,8 @@ def test_saving_the_change_form_goes_through_the_service_with_history(client, ca
         "due_date": "2027-06-30",
         "progress": "10",
         "loaded_version": form.initial["loaded_version"],
-        "evidence-TOTAL_FORMS": "0",
-        "evidence-INITIAL_FORMS": "0",
+        "evidence-2-TOTAL_FORMS": "0",
+        "evidence-2-INITIAL_FORMS": "0",
         **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
@@ -305,8 +307,8 @@ def test_stale_change_form_is_refused_and_nothing_is_overwritten(client, catalog
         "priority": "medium",
         "progress": "0",
         "loaded_version": "1",
-        "evidence-TOTAL_FORMS": "0",
-        "evidence-INITIAL_FORMS": "0",
+        "evidence-2-TOTAL_FORMS": "0",
+        "evidence-2-INITIAL_FORMS": "0",
         **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
@@ -328,12 +330,12 @@ def test_evidence_inline_adds_through_the_service(client, catalogue, mofa):
         "priority": "medium",
         "progress": "0",
         "loaded_version": "1",
-        "evidence-TOTAL_FORMS": "1",
-        "evidence-INITIAL_FORMS": "0",
-        "evidence-0-kind": "file",
-        "evidence-0-note": "Báo cáo kết quả",
-        "evidence-0-url": "",
-        "evidence-0-file": pdf,
+        "evidence-2-TOTAL_FORMS": "1",
+        "evidence-2-INITIAL_FORMS": "0",
+        "evidence-2-0-kind": "file",
+        "evidence-2-0-note": "Báo cáo kết quả",
+        "evidence-2-0-url": "",
+        "evidence-2-0-file": pdf,
         **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
@@ -357,10 +359,10 @@ def test_evidence_inline_rejects_a_disguised_file(client, catalogue, mofa):
         "priority": "medium",
         "progress": "0",
         "loaded_version": "1",
-        "evidence-TOTAL_FORMS": "1",
-        "evidence-INITIAL_FORMS": "0",
-        "evidence-0-kind": "file",
-        "evidence-0-file": fake,
+        "evidence-2-TOTAL_FORMS": "1",
+        "evidence-2-INITIAL_FORMS": "0",
+        "evidence-2-0-kind": "file",
+        "evidence-2-0-file": fake,
         **READ_ONLY_INLINES,
     }
     response = client.post(change_url(rec), data)
@@ -483,3 +485,33 @@ def test_a_withdrawn_file_is_named_but_downloaded_by_administrators_only(
     client.force_login(admin_user())
     assert client.get(download).status_code == 200
     assert download in client.get(change).content.decode()
+
+
+def test_the_items_page_links_submitted_files_to_the_download_view(
+    client, catalogue, mofa, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa)
+    pdf = SimpleUploadedFile("bao-cao.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    evidence = services.evidence_add(recommendation=rec, actor=user, kind="file", file=pdf)
+    download = reverse("admin:recommendations_evidence_download", args=[evidence.pk])
+    evidence_page = reverse("admin:recommendations_evidence_change", args=[evidence.pk])
+
+    client.force_login(user)
+    page = client.get(change_url(rec)).content.decode()
+    assert f'href="{download}"' in page and settings.MEDIA_URL not in page
+    assert evidence_page in page  # where it is withdrawn
+    assert 'name="evidence-2-TOTAL_FORMS"' in page  # and the owner may add more
+
+    client.force_login(reader_user())
+    page = client.get(change_url(rec)).content.decode()
+    assert f'href="{download}"' in page
+    assert 'name="evidence-2-TOTAL_FORMS"' not in page  # a reader adds nothing
+
+    services.evidence_withdraw(evidence=evidence, actor=user, reason="Nhầm tài liệu")
+    for viewer, linked in ((user, False), (reader_user(username="reader2"), False), (admin_user(), True)):
+        client.force_login(viewer)
+        page = client.get(change_url(rec)).content.decode()
+        assert "bao-cao.pdf" in page
+        assert (f'href="{download}"' in page) is linked, viewer
