@@ -465,15 +465,18 @@ def test_a_users_preferred_language_is_their_default(client, catalogue):
     assert "Mới đề xuất" in client.get(CHANGELIST).content.decode()
 
 
-def test_a_withdrawn_file_is_named_but_downloaded_by_administrators_only(
-    client, catalogue, mofa, settings, tmp_path
-):
+@pytest.fixture
+def submitted_pdf(catalogue, mofa, settings, tmp_path):
+    """FPT-01's owner has submitted bao-cao.pdf: (the evidence, its owner, its admin download URL)."""
     settings.MEDIA_ROOT = tmp_path
-    rec = catalogue["FPT-01"]
     user = owner_user(mofa)
     pdf = SimpleUploadedFile("bao-cao.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-    evidence = services.evidence_add(recommendation=rec, actor=user, kind="file", file=pdf)
-    download = reverse("admin:recommendations_evidence_download", args=[evidence.pk])
+    evidence = services.evidence_add(recommendation=catalogue["FPT-01"], actor=user, kind="file", file=pdf)
+    return evidence, user, reverse("admin:recommendations_evidence_download", args=[evidence.pk])
+
+
+def test_a_withdrawn_file_is_named_but_downloaded_by_administrators_only(client, submitted_pdf):
+    evidence, user, download = submitted_pdf
     change = reverse("admin:recommendations_evidence_change", args=[evidence.pk])
     client.force_login(user)
     assert client.get(download).status_code == 200
@@ -487,15 +490,9 @@ def test_a_withdrawn_file_is_named_but_downloaded_by_administrators_only(
     assert download in client.get(change).content.decode()
 
 
-def test_the_items_page_links_submitted_files_to_the_download_view(
-    client, catalogue, mofa, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
-    rec = catalogue["FPT-01"]
-    user = owner_user(mofa)
-    pdf = SimpleUploadedFile("bao-cao.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
-    evidence = services.evidence_add(recommendation=rec, actor=user, kind="file", file=pdf)
-    download = reverse("admin:recommendations_evidence_download", args=[evidence.pk])
+def test_the_items_page_links_submitted_files_to_the_download_view(client, submitted_pdf, settings):
+    evidence, user, download = submitted_pdf
+    rec = evidence.recommendation
     evidence_page = reverse("admin:recommendations_evidence_change", args=[evidence.pk])
 
     client.force_login(user)
