@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
-__all__ = ["DomainError", "NotPermitted", "StaleVersion", "TransitionRefused", "ValidationError"]
+__all__ = [
+    "CheckInRefused",
+    "DomainError",
+    "NotPermitted",
+    "StaleVersion",
+    "TransitionRefused",
+    "ValidationError",
+]
 
 
 class DomainError(Exception):
@@ -40,3 +47,9 @@ class StaleVersion(DomainError):
     def __init__(self, message: str, *, current_version: int) -> None:
         super().__init__(message)
         self.current_version = current_version
+
+
+class CheckInRefused(DomainError):
+    """A check-in link that cannot be used (already used, item closed); nothing was recorded."""
+
+    code = "check_in_refused"

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import roles
-from .errors import DomainError, NotPermitted, StaleVersion, TransitionRefused
+from .errors import CheckInRefused, DomainError, NotPermitted, StaleVersion, TransitionRefused
 from .models import (
     CheckInRedemption,
     Citation,
@@ -817,12 +817,6 @@ def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
 # the result, and may be claimed again. It must exceed the reminder tasks' hard time limit, so
 # that a live sender is never overtaken.
 REMINDER_CLAIM_STALE_AFTER = datetime.timedelta(minutes=10)
-
-
-class CheckInRefused(DomainError):
-    """A check-in link that cannot be used (already used, item closed); nothing was recorded."""
-
-    code = "check_in_refused"
 
 
 def reminder_message_id(*, kind: str, period: str, recipient_id: int) -> str:
