@@ -462,6 +462,60 @@ def transition_writes(
         )
 
 
+# --- CPU per process ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessCpu:
+    """One process's CPU time so far, in clock ticks (from ``/proc/<pid>/stat``)."""
+
+    label: str
+    parent: int
+    ticks: int  # its own, user and system
+    reaped_ticks: int  # of the children it has waited for (cutime and cstime)
+
+
+def cpu_snapshot(label: Callable[[int, int, str], str]) -> dict[int, ProcessCpu]:
+    """Every process's CPU time so far, labelled by ``label(pid, process group, command name)``."""
+    out: dict[int, ProcessCpu] = {}
+    for stat_path in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat = stat_path.read_text()
+        except OSError:
+            continue  # ended while we looked
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(stat_path.parent.name)
+        out[pid] = ProcessCpu(
+            label=label(pid, int(fields[2]), comm),
+            parent=int(fields[1]),
+            ticks=int(fields[11]) + int(fields[12]),
+            reaped_ticks=int(fields[13]) + int(fields[14]),
+        )
+    return out
+
+
+def cpu_per_label(before: dict[int, ProcessCpu], after: dict[int, ProcessCpu]) -> dict[str, float]:
+    """CPU seconds spent between two snapshots, per label.
+
+    Processes that ended in between (PostgreSQL's short sessions, the script that enqueues the
+    fan-out) count through the parent that waited for them: the kernel adds a child's whole time
+    to its parent's reaped time, under the parent's label. For a process that was already
+    running at the first snapshot, the part it had spent by then is taken back from its parent.
+    """
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    spent: dict[str, float] = {}
+    for pid, now in after.items():
+        then = before.get(pid)
+        done_before = then.ticks + then.reaped_ticks if then is not None else 0
+        spent[now.label] = spent.get(now.label, 0.0) + (now.ticks + now.reaped_ticks - done_before)
+    for pid, then in before.items():
+        parent = after.get(then.parent)
+        if pid not in after and parent is not None:
+            spent[parent.label] -= then.ticks + then.reaped_ticks
+    return {label: ticks / ticks_per_second for label, ticks in spent.items()}
+
+
 # --- The run -------------------------------------------------------------------------------------
 
 
@@ -880,44 +934,23 @@ print(json.dumps(out))
                 result[status.parent.name] = int(match[1])
         return result
 
-    def cpu_snapshot(self, worker_pid: int) -> dict[int, tuple[str, int]]:
-        """Every process's CPU time so far (clock ticks), labelled by what it is in the digest:
-        the Celery worker's main process or its pool, the sink, PostgreSQL, Redis, or other."""
+    def cpu_snapshot(self, worker_pid: int) -> dict[int, ProcessCpu]:
+        """Every process's CPU time so far, labelled by what it is in the digest: the Celery
+        worker's main process or its pool, the sink, PostgreSQL, Redis, or other."""
         sink = self.children.running.get("sink")
-        out: dict[int, tuple[str, int]] = {}
-        for stat_path in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                stat = stat_path.read_text()
-            except OSError:
-                continue
-            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-            fields = stat.rsplit(")", 1)[1].split()
-            pid, pgid, ticks = int(stat_path.parent.name), int(fields[2]), int(fields[11]) + int(fields[12])
-            if pgid == worker_pid:
-                label = "Celery main" if pid == worker_pid else "Celery pool"
-            elif sink is not None and pgid == sink.pid:
-                label = "sink"
-            elif comm.startswith("postgres"):
-                label = "PostgreSQL"
-            elif comm.startswith("redis"):
-                label = "Redis"
-            else:
-                label = "other"
-            out[pid] = (label, ticks)
-        return out
 
-    @staticmethod
-    def cpu_per_label(
-        before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]
-    ) -> dict[str, float]:
-        """CPU seconds spent between two snapshots, per label. Processes that ended in between are
-        missed: the script that enqueues the fan-out, and the PostgreSQL session of the benchmark's
-        own polling connection."""
-        ticks_per_second = os.sysconf("SC_CLK_TCK")
-        spent: dict[str, float] = {}
-        for pid, (label, ticks) in after.items():
-            spent[label] = spent.get(label, 0.0) + (ticks - before.get(pid, (label, 0))[1]) / ticks_per_second
-        return spent
+        def label(pid: int, pgid: int, comm: str) -> str:
+            if pgid == worker_pid:
+                return "Celery main" if pid == worker_pid else "Celery pool"
+            if sink is not None and pgid == sink.pid:
+                return "sink"
+            if comm.startswith("postgres"):
+                return "PostgreSQL"
+            if comm.startswith("redis"):
+                return "Redis"
+            return "other"
+
+        return cpu_snapshot(label)
 
     def case_digest(self) -> None:
         config = self.config
@@ -955,7 +988,7 @@ print(json.dumps(out))
                 self.forget_deliveries()
                 cpu_before = self.cpu_snapshot(process.pid)
                 one = self.run_fanout(next(periods))
-                one["cpu_seconds"] = self.cpu_per_label(cpu_before, self.cpu_snapshot(process.pid))
+                one["cpu_seconds"] = cpu_per_label(cpu_before, self.cpu_snapshot(process.pid))
                 rounds.append(one)
                 log(f"digest with {workers} worker(s), round {_round + 1}: {one['per_second']:.1f}/s")
             result = median_by(rounds, "per_second")
