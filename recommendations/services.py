@@ -297,7 +297,8 @@ def recommendation_create(
 ) -> Recommendation:
     """Create a recommendation in status ``proposed`` with a ``created`` history row.
 
-    Only administrators (or the system, ``actor=None``, when loading the catalogue) create items.
+    Only administrators (or the system, ``actor=None``, when loading the catalogue) create items;
+    the owner person, if any, must belong to the owner organization.
     """
     if actor is not None and not roles.can_create_recommendation(actor):
         raise NotPermitted(_("Chỉ quản trị viên mới được thêm kiến nghị mới."))
@@ -312,6 +313,7 @@ def recommendation_create(
     )
     recommendation.search_text = search_text_for(recommendation)
     recommendation.full_clean(exclude=["related", "addressed_to", "themes"])
+    validate_owner(owner=recommendation.owner, owner_organization=owner_organization)
     recommendation.save()
     recommendation.themes.set(list(themes))
     recommendation.addressed_to.set(list(addressed_to))

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from recommendations import services
-from recommendations.models import HistoryEntry, Recommendation
+from recommendations.models import HistoryEntry, Organization, Recommendation
 from tests.factories import (
     OrganizationFactory,
     RecommendationFactory,
@@ -437,6 +437,24 @@ def test_create_with_bad_input_is_400_with_field_errors(extra, fields):
     assert response.status_code == 400, response.content
     assert sorted(response.json()["errors"]) == fields
     assert not Recommendation.objects.exists()
+
+
+def test_create_refuses_an_owner_from_another_organization():
+    item = _new_item()
+    elsewhere = owner_user(OrganizationFactory(code="MIC"))
+    response = client_for(admin_user()).post(
+        "/api/v1/recommendations/", {**item, "owner": elsewhere.pk}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    mofa = Organization.objects.get(code="MOFA")
+    assert response.json()["errors"] == {"owner": [f"Người phụ trách phải thuộc đơn vị chủ trì ({mofa})."]}
+    assert not Recommendation.objects.exists()
+    colleague = owner_user(mofa)
+    response = client_for(admin_user()).post(
+        "/api/v1/recommendations/", {**item, "owner": colleague.pk}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert Recommendation.objects.get(code="NEW-1").owner == colleague
 
 
 def test_create_with_an_existing_code_is_a_field_error_from_the_service():
