@@ -156,6 +156,30 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(rec, owner, sett
     assert _counts() == before
 
 
+def test_a_body_over_the_request_limit_is_a_json_413_and_adds_nothing(rec, owner, settings):
+    # A note, not a file: the upload check does not apply, Django's limit on a body read into
+    # memory does (5 MiB by default).
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    before = _counts()
+    response = client_for(owner).post(URL, {"kind": "note", "note": "x" * 2000}, format="json")
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "Nội dung yêu cầu vượt quá giới hạn 1000 byte.",
+        "code": "request_too_large",
+    }
+    assert _counts() == before
+
+
+def test_too_many_form_fields_is_a_json_400(rec, owner, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    before = _counts()
+    fields = {"kind": "note", "note": "Ghi chú", **{f"extra{i}": "x" for i in range(10)}}
+    response = client_for(owner).post(URL, fields, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_many_fields"
+    assert _counts() == before
+
+
 def test_an_empty_file_is_refused(rec, owner):
     response = _upload(client_for(owner), "empty.pdf", b"")
     assert response.status_code == 400

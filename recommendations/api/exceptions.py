@@ -11,6 +11,8 @@ Every error body has the same shape, documented as ``Error`` in the schema::
   stale versions only, so that "409 → reload and retry" always holds);
 - ``errors.NotPermitted`` → 403;
 - Django's ``ValidationError`` (from a service's ``full_clean``) → 400 with field errors;
+- a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` → 413, too many form fields or files → 400 (Django
+  raises these while DRF reads the body, and would answer with its HTML error page);
 - DRF's own errors keep their status (400, 401, 403, 404, 405, 406, 413, 415, 429).
 """
 
@@ -19,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -85,6 +89,21 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if hasattr(exc, "error_dict"):
             return _invalid(_flatten(exc.message_dict))
         return _invalid({NON_FIELD_ERRORS: list(exc.messages)})
+
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {
+                "detail": _("Nội dung yêu cầu vượt quá giới hạn %(limit)s byte.")
+                % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+                "code": "request_too_large",
+            },
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response(
+            {"detail": _("Yêu cầu có quá nhiều trường hoặc tệp."), "code": "too_many_fields"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
 
     response = exception_handler(exc, context)
     if response is None:
