@@ -167,3 +167,26 @@ def test_unknown_recommendation_is_json_404():
 
 def test_role_groups_exist_for_the_permission_matrix():
     assert set(Group.objects.values_list("name", flat=True)) >= {"reader", "owner", "administrator"}
+
+
+@pytest.mark.parametrize(
+    ("preferred", "cookie", "expected", "message"),
+    [
+        ("vi", None, "vi", "Dữ liệu gửi lên không hợp lệ."),
+        ("en", None, "en", "The submitted data is invalid."),
+        ("en", "vi", "vi", "Dữ liệu gửi lên không hợp lệ."),
+        ("vi", "en", "en", "The submitted data is invalid."),
+    ],
+)
+def test_a_token_users_answers_are_in_their_preferred_language(preferred, cookie, expected, message):
+    """As in the admin: the language menu's cookie, else the user's own preference; a token's
+    user is known only after the middleware has run."""
+    owner = owner_user(preferred_language=preferred)
+    RecommendationFactory(code="L-1", owner_organization=owner.organization)
+    client = client_for(owner)
+    if cookie:
+        client.cookies["django_language"] = cookie
+    response = client.patch("/api/v1/recommendations/L-1/", {"progress": 150}, format="json")
+    assert response.status_code == 400
+    assert response["Content-Language"] == expected
+    assert response.json()["detail"] == message

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -31,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import roles, selectors, services
+from ..middleware import preferred_language
 from ..models import Evidence, Organization, Recommendation, SourceDocument, Theme, User
 from .filters import RecommendationFilter
 from .pagination import TrackerPagination
@@ -102,6 +104,10 @@ class TrackerAPIView(GenericAPIView[Any]):
         except exceptions.AuthenticationFailed:
             self.check_throttles(request)
             raise
+        # A token's user is known only now, after the middleware chose the language.
+        language = preferred_language(request._request, request.user)
+        translation.activate(language)
+        request._request.LANGUAGE_CODE = language
 
     def check_permissions(self, request: Request) -> None:
         self.check_throttles(request)
