@@ -429,10 +429,17 @@ def evidence_validate(
     note = (note or "").strip()
     url = (url or "").strip()
     content_type = ""
+    # A link or a file sent with another kind would be dropped without a word: refused instead.
+    misplaced = {}
+    if url and kind in (Evidence.Kind.NOTE, Evidence.Kind.FILE):
+        misplaced["url"] = _("Đường dẫn chỉ dùng cho minh chứng dạng đường dẫn (kind=link).")
+    if file is not None and kind in (Evidence.Kind.NOTE, Evidence.Kind.LINK):
+        misplaced["file"] = _("Tệp chỉ gửi kèm minh chứng dạng tệp (kind=file).")
+    if misplaced:
+        raise ValidationError(misplaced)
     if kind == Evidence.Kind.NOTE:
         if not note:
             raise ValidationError({"note": _("Minh chứng dạng ghi chú cần có nội dung.")})
-        url = ""
     elif kind == Evidence.Kind.LINK:
         try:
             URLValidator(schemes=["http", "https"])(url)
@@ -444,7 +451,6 @@ def evidence_validate(
         if file is None:
             raise ValidationError({"file": _("Chưa chọn tệp minh chứng.")})
         content_type = validate_evidence_file(file)
-        url = ""
     else:
         raise ValidationError({"kind": _("Loại minh chứng không hợp lệ.")})
     return CleanedEvidence(note=note, url=url, content_type=content_type)

@@ -81,6 +81,9 @@ def test_owner_adds_a_note_and_a_link(rec, owner):
         ({"kind": "file"}, "file"),
         ({"kind": "video"}, "kind"),
         ({}, "kind"),
+        # What the kind does not use is refused, not dropped.
+        ({"kind": "note", "note": "Đã trình", "url": "https://mofa.gov.vn/"}, "url"),
+        ({"kind": "link", "url": "https://mofa.gov.vn/", "title": "Báo cáo"}, "title"),
     ],
 )
 def test_bad_evidence_is_400_with_the_field_and_adds_nothing(rec, owner, body, field):
@@ -177,6 +180,23 @@ def test_too_many_form_fields_is_a_json_400(rec, owner, settings):
     response = client_for(owner).post(URL, fields, format="multipart")
     assert response.status_code == 400
     assert response.json()["code"] == "too_many_fields"
+    assert _counts() == before
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "field"),
+    [
+        ("note", {"note": "Đã trình"}, "file"),
+        ("link", {"url": "https://mofa.gov.vn/"}, "file"),
+        ("file", {"url": "https://mofa.gov.vn/"}, "url"),
+    ],
+)
+def test_a_file_or_link_sent_with_another_kind_is_refused(rec, owner, kind, extra, field):
+    before = _counts()
+    body = {"kind": kind, "file": SimpleUploadedFile("a.pdf", PDF), **extra}
+    response = client_for(owner).post(URL, body, format="multipart")
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == [field]
     assert _counts() == before
 
 

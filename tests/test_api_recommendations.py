@@ -502,6 +502,34 @@ def test_owner_updates_with_if_match_and_gets_the_new_etag(item):
     assert entry.changes == {"due_date": ["2030-06-30", "2030-09-30"], "progress": [0, 60]}
 
 
+def test_an_update_with_fields_it_does_not_take_is_refused_whole(item):
+    owner = owner_user(item.owner_organization)
+    before = _snapshot("U-1")
+    response = client_for(owner).patch(
+        "/api/v1/recommendations/U-1/",
+        {"status": "verified", "quote": "Sửa trích dẫn", "due": "2031-01-01", "progress": 50},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {
+        "due": ["Trường này không được nhận ở đây."],
+        "quote": ["Trường này không được nhận ở đây."],
+        "status": ['Trạng thái chỉ thay đổi qua /transition/ (POST {"to_status": …}).'],
+    }
+    assert _snapshot("U-1") == before
+    assert not item.history.exists()
+
+
+def test_create_with_a_field_it_does_not_take_is_refused():
+    response = client_for(admin_user()).post(
+        "/api/v1/recommendations/", _new_item(status="verified"), format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"status": ["Trường này không được nhận ở đây."]}
+    assert not Recommendation.objects.exists()
+
+
 def test_update_with_the_version_field_and_themes(item):
     ThemeFactory(slug="a")
     response = client_for(admin_user()).patch(

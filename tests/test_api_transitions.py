@@ -116,6 +116,7 @@ def test_a_missing_comment_is_a_field_error(rec, owner):
         ({"to_status": "done"}, "to_status"),
         ({}, "to_status"),
         ({"to_status": "accepted", "version": "x"}, "version"),
+        ({"to_status": "accepted", "reason": "Nhận"}, "reason"),  # not "comment": refused, not lost
     ],
 )
 def test_bad_transition_input_is_400_with_field_errors(rec, owner, body, field):
@@ -125,6 +126,20 @@ def test_bad_transition_input_is_400_with_field_errors(rec, owner, body, field):
     assert response.json()["code"] == "invalid"
     assert list(response.json()["errors"]) == [field]
     assert _state() == before
+
+
+def test_an_unknown_field_is_reported_beside_the_other_errors(rec, owner):
+    response = client_for(owner).post(URL, {"status": "accepted"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "to_status": ["Trường này là bắt buộc."],
+        "status": ["Trường này không được nhận ở đây."],
+    }
+
+
+def test_the_browsable_apis_form_token_is_not_an_unknown_field(rec, owner):
+    response = client_for(owner).post(URL, {"to_status": "accepted", "csrfmiddlewaretoken": "x"})
+    assert response.status_code == 200, response.content
 
 
 def test_form_encoded_bodies_work_too(rec, owner):

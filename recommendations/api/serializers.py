@@ -74,6 +74,32 @@ class ModelSerializer(serializers.ModelSerializer[_M]):
         return copy.deepcopy(built)
 
 
+class InputSerializer(serializers.Serializer):
+    """A request body. A field the endpoint does not take is an error that names it, not dropped
+    in silence: a client that sends ``status`` in a PATCH, or misspells ``due_date``, would
+    otherwise get a 200 and believe it changed something."""
+
+    # Fields other endpoints own, with where to go instead.
+    field_hints: dict[str, Any] = {}
+    # Sent by the browsable API's HTML forms.
+    ignored_fields = frozenset({"csrfmiddlewaretoken"})
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = {}
+        if hasattr(data, "keys"):
+            for name in sorted(set(data.keys()) - set(self.fields) - self.ignored_fields):
+                unknown[str(name)] = [self.field_hints.get(name, _("Trường này không được nhận ở đây."))]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if unknown and isinstance(error.detail, dict):
+                raise serializers.ValidationError({**error.detail, **unknown}) from error
+            raise
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
 # --- References -------------------------------------------------------------------------------
 
 
@@ -296,7 +322,7 @@ def _slug(model: Any, field: str, **kwargs: Any) -> serializers.SlugRelatedField
     return _CodeRelatedField(slug_field=field, queryset=model.objects.all(), **kwargs)
 
 
-class RecommendationCreateSerializer(serializers.Serializer):
+class RecommendationCreateSerializer(InputSerializer):
     code = serializers.CharField(
         max_length=32,
         validators=[recommendation_code_validator],
@@ -321,8 +347,12 @@ class RecommendationCreateSerializer(serializers.Serializer):
     decision_note = serializers.CharField(required=False, allow_blank=True)
 
 
-class RecommendationUpdateSerializer(serializers.Serializer):
+class RecommendationUpdateSerializer(InputSerializer):
     """Fields absent from the request are left as they are."""
+
+    field_hints = {
+        "status": _('Trạng thái chỉ thay đổi qua /transition/ (POST {"to_status": …}).'),
+    }
 
     title = serializers.CharField(max_length=255, required=False)
     title_en = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -339,7 +369,7 @@ class RecommendationUpdateSerializer(serializers.Serializer):
     )
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(InputSerializer):
     to_status = serializers.ChoiceField(choices=Status.choices)
     comment = serializers.CharField(
         required=False,
@@ -421,7 +451,7 @@ class EvidenceSerializer(ModelSerializer[Evidence]):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class EvidenceCreateSerializer(serializers.Serializer):
+class EvidenceCreateSerializer(InputSerializer):
     kind = serializers.ChoiceField(choices=Evidence.Kind.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     url = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
@@ -432,7 +462,7 @@ class EvidenceCreateSerializer(serializers.Serializer):
     )
 
 
-class EvidenceWithdrawSerializer(serializers.Serializer):
+class EvidenceWithdrawSerializer(InputSerializer):
     reason = serializers.CharField(help_text="Why the evidence is withdrawn (required).")
 
 
