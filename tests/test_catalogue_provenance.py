@@ -27,7 +27,7 @@ SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
 SEEDS_ABSENT = "../shared/seeds is absent: cannot check quotes against the source texts"
 
 # Committed on purpose: codes are the stable identity of tracked items, so adding, dropping or
-# renumbering one must be a deliberate change to this list (and to fixtures/README.md).
+# renumbering one must be a deliberate change to this list (and to the README's catalogue section).
 EXPECTED_COUNTS_PER_SOURCE = {"000": 9, "001": 7, "002": 9, "003": 7, "004": 7}
 EXPECTED_CODES = [
     "FPT-01",
