@@ -40,7 +40,7 @@ from .models import (
     User,
 )
 from .search import normalize_for_search
-from .workflow import DONE_STATUSES, OPEN_STATUSES, Status, allowed_targets, find_transition
+from .workflow import CLOSED_STATUSES, DONE_STATUSES, OPEN_STATUSES, Status, allowed_targets, find_transition
 
 # Fields a recommendation's owner may change outside the workflow.
 UPDATABLE_FIELDS = (
@@ -218,14 +218,22 @@ def _display(value: Any) -> Any:
 
 
 def validate_owner(*, owner: User | None, owner_organization: Organization | None) -> None:
-    """The owner person must belong to the owner organization (forms call this too)."""
-    if (
-        owner is not None
-        and owner_organization is not None
-        and owner.organization_id != owner_organization.pk
-    ):
+    """The owner person must belong to the owner organization and be able to act on the item:
+    a reader put in charge could never move it (forms call this too)."""
+    if owner is None:
+        return
+    if owner_organization is not None and owner.organization_id != owner_organization.pk:
         raise ValidationError(
             {"owner": _("Người phụ trách phải thuộc đơn vị chủ trì (%(org)s).") % {"org": owner_organization}}
+        )
+    if not (roles.is_owner_role(owner) or roles.is_administrator(owner)):
+        raise ValidationError(
+            {
+                "owner": _(
+                    "%(person)s không có vai trò người phụ trách (owner) nên không thể cập nhật kiến nghị."
+                )
+                % {"person": owner}
+            }
         )
 
 
@@ -260,7 +268,22 @@ def recommendation_update(
                 raise NotPermitted(_("Chỉ quản trị viên mới được chuyển kiến nghị sang đơn vị khác."))
             diff[name] = [_display(old), _display(value)]
             setattr(locked, name, value)
-    validate_owner(owner=locked.owner, owner_organization=locked.owner_organization)
+    if locked.status in CLOSED_STATUSES:
+        # Its due date decided whether it was done on time; its progress is the workflow's.
+        frozen = {name: diff[name] for name in ("due_date", "progress") if name in diff}
+        if frozen:
+            raise ValidationError(
+                {
+                    name: _(
+                        "Không thay đổi được khi kiến nghị đã ở trạng thái “%(status)s”; "
+                        "hãy mở lại kiến nghị trước nếu cần."
+                    )
+                    % {"status": Status(locked.status).label}
+                    for name in frozen
+                }
+            )
+    if "owner" in diff or "owner_organization" in diff:
+        validate_owner(owner=locked.owner, owner_organization=locked.owner_organization)
     theme_list = list(themes) if themes is not None else None
     if theme_list is not None:
         old_slugs = sorted(locked.themes.values_list("slug", flat=True))
@@ -721,13 +744,50 @@ class CatalogueLoadResult:
 
 
 @transaction.atomic
-def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
-    """Load (or refresh) the catalogue of sources, organizations, themes and recommendations.
+def _catalogue_refresh(
+    recommendation: Recommendation, provenance: Mapping[str, Any], addressed_to: list[Organization]
+) -> bool:
+    """Bring an item's provenance in line with the catalogue file; True if anything changed."""
+    locked = _lock(recommendation)
+    diff: dict[str, list[Any]] = {}
+    for name, value in provenance.items():
+        old = getattr(locked, name)
+        if old != value:
+            diff[name] = [_display(old), _display(value)]
+            setattr(locked, name, value)
+    old_codes = sorted(locked.addressed_to.values_list("code", flat=True))
+    new_codes = sorted(o.code for o in addressed_to)
+    if old_codes != new_codes:
+        diff["addressed_to"] = [old_codes, new_codes]
+    if not diff:
+        return False
+    locked.search_text = search_text_for(locked)
+    locked.full_clean(exclude=["related", "addressed_to", "themes"], validate_unique=False)
+    locked.version += 1
+    locked.save(update_fields=[n for n in diff if n != "addressed_to"] + ["search_text", "version"])
+    if "addressed_to" in diff:
+        locked.addressed_to.set(addressed_to)
+    _history(
+        locked,
+        kind=HistoryEntry.Kind.UPDATED,
+        actor=None,
+        comment=_("Cập nhật nguồn gốc theo danh mục kiến nghị."),
+        changes=diff,
+    )
+    return True
 
-    Idempotent: rows are matched by their stable codes. New recommendations start in status
-    ``proposed``, owned by the organization the text addresses. Existing recommendations get their
-    provenance (quote, place, proposer, addressees, themes, relations) refreshed, but never their
-    status, owner, due date, progress or evidence: those belong to the people tracking them.
+
+@transaction.atomic
+def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
+    """Load the catalogue of sources, organizations, themes and recommendations, or refresh it.
+
+    Idempotent: rows are matched by their stable codes (``make run`` loads it at every start).
+    New recommendations start in status ``proposed``, owned by the organization the text
+    addresses. For existing ones only the provenance that nobody edits in the tracker is
+    refreshed from the file — quote, source and place, proposer, addressees, decision note,
+    other places and relations — with a history row and a new version when any of it changes.
+    What staff edit (titles, horizon, themes, owner, due date, progress, status, evidence) and
+    existing organizations and themes (names staff may have corrected) are left as they are.
     """
     result = CatalogueLoadResult()
     sources = {}
@@ -744,8 +804,9 @@ def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
             },
         )
     organizations: dict[str, Organization] = {}
+    new_organizations = set()
     for row in catalogue["organizations"]:
-        organizations[row["code"]], _created = Organization.objects.update_or_create(
+        organizations[row["code"]], created = Organization.objects.get_or_create(
             code=row["code"],
             defaults={
                 "name": row["name"],
@@ -753,66 +814,66 @@ def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
                 "kind": row.get("kind") or Organization.Kind.OTHER,
             },
         )
+        if created:
+            new_organizations.add(row["code"])
     for row in catalogue["organizations"]:
-        if row.get("parent"):
+        if row.get("parent") and row["code"] in new_organizations:
             org = organizations[row["code"]]
             org.parent = organizations[row["parent"]]
             org.save(update_fields=["parent"])
     themes: dict[str, Theme] = {}
     for row in catalogue["themes"]:
-        themes[row["slug"]], _created = Theme.objects.update_or_create(
+        themes[row["slug"]], _created = Theme.objects.get_or_create(
             slug=row["slug"], defaults={"name": row["name"], "name_en": row.get("name_en") or ""}
         )
 
     by_code: dict[str, Recommendation] = {}
     for row in catalogue["recommendations"]:
         provenance = {
-            "title_en": row.get("title_en") or "",
+            "quote": row["quote"],
+            "source_document": sources[str(row["source"])],
             "source_location": row.get("location") or "",
             "source_paragraph": row.get("paragraph"),
             "proposer_person": row.get("proposer_person") or "",
             "proposer_organization": organizations.get(row.get("proposer_organization") or ""),
-            "horizon": row.get("horizon"),
             "decision_note": row.get("decision_note") or "",
         }
+        addressed_to = [organizations[c] for c in row.get("addressed_to") or []]
         existing = Recommendation.objects.filter(code=row["code"]).first()
         if existing is None:
             rec = recommendation_create(
                 actor=None,
                 code=row["code"],
                 title=row["title"],
-                quote=row["quote"],
-                source_document=sources[str(row["source"])],
-                owner_organization=organizations[row["owner_organization"]],
+                title_en=row.get("title_en") or "",
+                horizon=row.get("horizon"),
                 themes=[themes[slug] for slug in row.get("themes") or []],
-                addressed_to=[organizations[c] for c in row.get("addressed_to") or []],
+                addressed_to=addressed_to,
+                owner_organization=organizations[row["owner_organization"]],
                 priority=row.get("priority") or Recommendation.Priority.MEDIUM,
                 **provenance,
             )
             result.created.append(rec.code)
         else:
             rec = existing
-            for name, value in provenance.items():
-                setattr(rec, name, value)
-            rec.title = row["title"]
-            rec.quote = row["quote"]
-            rec.source_document = sources[str(row["source"])]
-            rec.search_text = search_text_for(rec)
-            rec.save(update_fields=[*provenance, "title", "quote", "source_document", "search_text"])
-            rec.themes.set([themes[slug] for slug in row.get("themes") or []])
-            rec.addressed_to.set([organizations[c] for c in row.get("addressed_to") or []])
-            result.updated.append(rec.code)
-        rec.citations.all().delete()
-        Citation.objects.bulk_create(
-            Citation(
-                recommendation=rec,
-                source_document=rec.source_document,
-                location=place.get("location") or "",
-                paragraph=place.get("paragraph"),
-                quote=place["quote"],
-            )
+            if _catalogue_refresh(rec, provenance, addressed_to):
+                result.updated.append(rec.code)
+        places = [
+            (place.get("location") or "", place.get("paragraph"), place["quote"])
             for place in row.get("also_at") or []
-        )
+        ]
+        if sorted(rec.citations.values_list("location", "paragraph", "quote")) != sorted(places):
+            rec.citations.all().delete()
+            Citation.objects.bulk_create(
+                Citation(
+                    recommendation=rec,
+                    source_document=rec.source_document,
+                    location=location,
+                    paragraph=paragraph,
+                    quote=quote,
+                )
+                for location, paragraph, quote in places
+            )
         by_code[rec.code] = rec
     for row in catalogue["recommendations"]:
         by_code[row["code"]].related.set([by_code[c] for c in row.get("related") or []])

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from recommendations import services
 from recommendations.catalogue import read_catalogue
-from recommendations.models import Citation, HistoryEntry, Recommendation, User
+from recommendations.models import Citation, HistoryEntry, Organization, Recommendation, Theme, User
 from recommendations.workflow import Status
 from tests.factories import owner_user
 from tests.test_catalogue_provenance import EXPECTED_CODES, EXPECTED_COUNTS_PER_SOURCE
@@ -106,3 +106,56 @@ def test_loaddemo_gives_a_realistic_tracker(capsys):
     assert "password (shown once)" in out
     call_command("loaddemo")
     assert "nothing changed" in capsys.readouterr().out
+
+
+def test_reloading_keeps_what_staff_edited(loaded):
+    """``make run`` loads the catalogue at every start: it must not undo the day's edits."""
+    rec = Recommendation.objects.get(code="VTL-02")
+    owner = owner_user(rec.owner_organization)
+    theme = Theme.objects.exclude(recommendations=rec).first()
+    services.recommendation_update(
+        recommendation=rec,
+        actor=owner,
+        changes={"title": "Tên do cán bộ sửa", "title_en": "Edited by staff", "horizon": 2031},
+        themes=[theme],
+    )
+    Organization.objects.filter(code="MOFA").update(name="Bộ Ngoại giao (tên đã sửa)")
+    Theme.objects.filter(pk=theme.pk).update(name="Chủ đề đã sửa")
+    history_before = HistoryEntry.objects.count()
+
+    call_command("load_catalogue", verbosity=0)
+
+    rec = Recommendation.objects.get(code="VTL-02")
+    assert (rec.title, rec.title_en, rec.horizon, rec.version) == (
+        "Tên do cán bộ sửa",
+        "Edited by staff",
+        2031,
+        2,
+    )
+    assert list(rec.themes.all()) == [theme]
+    assert Organization.objects.get(code="MOFA").name == "Bộ Ngoại giao (tên đã sửa)"
+    assert Theme.objects.get(pk=theme.pk).name == "Chủ đề đã sửa"
+    assert HistoryEntry.objects.count() == history_before
+
+
+def test_a_corrected_quote_in_the_file_is_refreshed_with_a_history_row(loaded):
+    catalogue = read_catalogue()
+    row = next(r for r in catalogue["recommendations"] if r["code"] == "MIC-01")
+    old_quote = row["quote"]
+    row["quote"] = old_quote + " (đã đối chiếu lại)"
+    row["addressed_to"] = [*row["addressed_to"], "MOFA"]
+
+    result = services.catalogue_load(catalogue)
+
+    assert (result.created, result.updated) == ([], ["MIC-01"])
+    rec = Recommendation.objects.get(code="MIC-01")
+    assert rec.quote == old_quote + " (đã đối chiếu lại)"
+    assert "MOFA" in rec.addressed_to.values_list("code", flat=True)
+    assert rec.version == 2
+    entry = rec.history.get(kind=HistoryEntry.Kind.UPDATED)
+    assert entry.actor is None
+    assert entry.changes["quote"] == [old_quote, rec.quote]
+    assert sorted(entry.changes["addressed_to"][1]) == sorted(row["addressed_to"])
+    # A second load with the same file changes nothing more.
+    assert services.catalogue_load(catalogue).updated == []
+    assert Recommendation.objects.get(code="MIC-01").version == 2

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from recommendations import services
 from recommendations.errors import NotPermitted
 from recommendations.models import HistoryEntry, Recommendation
+from recommendations.workflow import Status
 from tests.factories import (
     OrganizationFactory,
     RecommendationFactory,
     SourceDocumentFactory,
     admin_user,
     owner_user,
+    reader_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +50,45 @@ def test_owner_must_belong_to_the_owner_organization():
     assert list(error.value.message_dict) == ["owner"]
     rec.refresh_from_db()
     assert (rec.owner, rec.version) == (None, 1)
+
+
+def test_the_owner_must_hold_a_role_that_can_update_the_item():
+    rec = RecommendationFactory()
+    reader = reader_user(organization=rec.owner_organization)
+    with pytest.raises(ValidationError) as error:
+        services.recommendation_update(recommendation=rec, actor=admin_user(), changes={"owner": reader})
+    assert error.value.message_dict == {
+        "owner": [f"{reader} không có vai trò người phụ trách (owner) nên không thể cập nhật kiến nghị."]
+    }
+    rec.refresh_from_db()
+    assert (rec.owner, rec.version) == (None, 1)
+    colleague = owner_user(rec.owner_organization)
+    services.recommendation_update(recommendation=rec, actor=admin_user(), changes={"owner": colleague})
+    assert Recommendation.objects.get(pk=rec.pk).owner == colleague
+
+
+@pytest.mark.parametrize("status", [Status.IMPLEMENTED, Status.VERIFIED, Status.REJECTED])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"due_date": datetime.date(2031, 1, 1)}, "due_date"), ({"progress": 50}, "progress")],
+)
+def test_a_closed_items_due_date_and_progress_stay_as_they_were(status, changes, field):
+    """Moving the due date after completion would turn "done late" into "done on time"."""
+    rec = RecommendationFactory(status=status, due_date=datetime.date(2026, 1, 1), progress=100)
+    owner = owner_user(rec.owner_organization)
+    with pytest.raises(ValidationError) as error:
+        services.recommendation_update(recommendation=rec, actor=admin_user(), changes=changes)
+    assert list(error.value.message_dict) == [field]
+    rec.refresh_from_db()
+    assert (rec.due_date, rec.progress, rec.version, rec.history.count()) == (
+        datetime.date(2026, 1, 1),
+        100,
+        1,
+        0,
+    )
+    # Other fields still change.
+    services.recommendation_update(recommendation=rec, actor=owner, changes={"title": "Tên mới"})
+    assert Recommendation.objects.get(pk=rec.pk).title == "Tên mới"
 
 
 def test_only_administrators_move_an_item_to_another_organization():

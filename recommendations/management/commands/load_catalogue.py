@@ -17,6 +17,7 @@ class Command(BaseCommand):
         result = catalogue_load(read_catalogue(options["path"]))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Catalogue: {len(result.created)} recommendations created, {len(result.updated)} refreshed."
+                f"Catalogue: {len(result.created)} recommendations created, "
+                f"{len(result.updated)} with their provenance refreshed from the file."
             )
         )
