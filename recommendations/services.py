@@ -633,6 +633,11 @@ def _import_values(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[Theme] 
             if not 0 <= number <= upper:
                 errors[name] = _("Giá trị phải từ 0 đến %(max)s.") % {"max": upper}
             values[name] = number
+    if text("version"):
+        try:
+            values["version"] = int(float(text("version")))
+        except ValueError:
+            errors["version"] = _("“%(v)s” không phải là số.") % {"v": text("version")}
     theme_list: list[Theme] | None = None
     if "themes" in row:
         slugs = [slug.strip() for slug in text("themes").replace(",", ";").split(";") if slug.strip()]
@@ -645,6 +650,16 @@ def _import_values(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[Theme] 
     return values, theme_list
 
 
+def _import_changes_anything(
+    recommendation: Recommendation, changes: Mapping[str, Any], themes: list[Theme] | None
+) -> bool:
+    if any(getattr(recommendation, name) != value for name, value in changes.items()):
+        return True
+    if themes is None:
+        return False
+    return sorted(recommendation.themes.values_list("slug", flat=True)) != sorted(t.slug for t in themes)
+
+
 @transaction.atomic
 def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) -> ImportResult:
     """Create or update recommendations from tabular rows, all or nothing.
@@ -652,8 +667,11 @@ def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) ->
     Each row goes through ``recommendation_update`` or ``recommendation_create``, so every rule
     (permissions, owner membership, validation, history) applies. A status column may be present
     (exports carry it) but must match the current status: statuses change only through the
-    workflow. If any row fails, the whole import is rolled back and every error is reported with its
-    row number and column.
+    workflow. A version column (exports carry it) is the version the row was read at: a row that
+    would change an item someone has changed since is refused as stale, never applied over their
+    change. A row that changes nothing is counted unchanged, needing no permission, so that an
+    owner's untouched export of the whole list imports back. If any row fails, the whole import is
+    rolled back and every error is reported with its row number and column.
     """
     result = ImportResult()
     seen: set[str] = set()
@@ -682,16 +700,20 @@ def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) ->
                                 % {"current": existing.get_status_display()}
                             }
                         )
-                    before = existing.version
                     changes = {k: v for k, v in values.items() if k in UPDATABLE_FIELDS}
-                    updated = recommendation_update(
+                    if not _import_changes_anything(existing, changes, theme_list):
+                        # An untouched row of an export: nothing to permit, nothing to overwrite.
+                        result.unchanged.append(code)
+                        continue
+                    recommendation_update(
                         recommendation=existing,
                         actor=actor,
                         changes=changes,
                         themes=theme_list,
                         comment=_("Nhập từ tệp"),
+                        expected_version=values.get("version"),
                     )
-                    (result.updated if updated.version != before else result.unchanged).append(code)
+                    result.updated.append(code)
                 else:
                     source = SourceDocument.objects.filter(key=str(row.get("source") or "").strip()).first()
                     missing = {}
@@ -703,6 +725,7 @@ def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) ->
                         missing["owner_organization"] = _("Kiến nghị mới cần đơn vị chủ trì.")
                     if missing:
                         raise ValidationError(missing)
+                    values.pop("version", None)  # a new item starts at version 1
                     validate_owner(owner=values.get("owner"), owner_organization=values["owner_organization"])
                     assert source is not None  # noqa: S101 -- checked above, narrows the type
                     recommendation_create(
@@ -722,7 +745,9 @@ def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) ->
                         result.errors.append((number, column if column != "__all__" else "", message))
             else:
                 result.errors.extend((number, "", message) for message in error.messages)
-        except (NotPermitted, StaleVersion, TransitionRefused) as error:
+        except StaleVersion as error:
+            result.errors.append((number, "version", str(error)))
+        except (NotPermitted, TransitionRefused) as error:
             result.errors.append((number, "", str(error)))
     if result.errors:
         transaction.set_rollback(True)

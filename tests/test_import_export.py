@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from recommendations import services
 from recommendations.models import HistoryEntry, Recommendation
 from recommendations.tabular import EXPORT_COLUMNS, escape_formula
 from tests.factories import (
@@ -171,6 +172,47 @@ def test_owner_import_of_another_organizations_item_is_refused(client, setup):
     assert state() == before
 
 
+def test_a_row_read_before_someone_elses_change_is_refused_not_applied_over_it(client, setup):
+    """Lan exports, Minh edits NQ52-01, Lan imports her old file: Minh's change must survive."""
+    rec = setup["rec"]
+    lan = setup["owner"]
+    minh = owner_user(setup["mofa"], username="minh")
+    client.force_login(lan)
+    exported = list(
+        csv.reader(io.StringIO(_export(client, "export_csv", [rec.pk]).content.decode("utf-8-sig")))
+    )
+    header, row = exported[0], exported[1]
+    assert row[header.index("version")] == "1"
+    services.recommendation_update(recommendation=rec, actor=minh, changes={"title": "Minh đã sửa"})
+    before = state()
+
+    row[header.index("progress")] = "30"  # Lan's own edit, on a row read at version 1
+    response = client.post(IMPORT_URL, {"file": csv_upload([header, row])})
+
+    errors = response.context["result"].errors
+    assert [(r, c) for r, c, _m in errors] == [(2, "version")]
+    assert "phiên bản hiện tại 2" in errors[0][2]
+    assert state() == before
+    assert Recommendation.objects.get(pk=rec.pk).title == "Minh đã sửa"
+    # Read again (version 2), her edit applies and keeps Minh's title.
+    row[header.index("version")] = "2"
+    row[header.index("title")] = "Minh đã sửa"
+    assert client.post(IMPORT_URL, {"file": csv_upload([header, row])}).status_code == 302
+    rec.refresh_from_db()
+    assert (rec.title, rec.progress, rec.version) == ("Minh đã sửa", 30, 3)
+
+
+def test_an_owners_untouched_export_of_every_organization_imports_back(client, setup):
+    RecommendationFactory(code="MIC-01", owner_organization=OrganizationFactory(code="MIC2"), due_date=None)
+    client.force_login(setup["owner"])
+    ids = list(Recommendation.objects.values_list("pk", flat=True))
+    exported = _export(client, "export_csv", ids).content
+    before = state()
+    response = client.post(IMPORT_URL, {"file": SimpleUploadedFile("export.csv", exported, "text/csv")})
+    assert response.status_code == 302
+    assert state() == before
+
+
 def test_unreadable_file_is_refused_with_a_form_error(client, setup):
     client.force_login(admin_user())
     response = client.post(IMPORT_URL, {"file": SimpleUploadedFile("x.xlsx", b"not a workbook")})
@@ -212,7 +254,7 @@ def test_xlsx_export_round_trips_through_import(client, setup):
     workbook = load_workbook(io.BytesIO(response.content))
     rows = list(workbook.active.iter_rows(values_only=True))
     assert list(rows[0]) == list(EXPORT_COLUMNS)
-    assert rows[1][0] == "NQ52-01" and rows[1][3] == "proposed"
+    assert rows[1][0] == "NQ52-01" and rows[1][EXPORT_COLUMNS.index("status")] == "proposed"
     # Re-importing an untouched export changes nothing.
     before = state()
     reimport = client.post(IMPORT_URL, {"file": SimpleUploadedFile("export.xlsx", response.content)})
