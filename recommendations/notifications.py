@@ -550,8 +550,11 @@ def build_content(*, kind: str, recipient: User, period: str) -> Content:
     if kind == DIGEST:
         return Content(kind=kind, recipient=recipient, period=period, groups=digest_groups(recipient))
     by_organization: dict[str, list[Recommendation]] = {}
+    english = recipient_language(recipient) == "en"
     for item in escalation_items(recipient, period=period):
-        by_organization.setdefault(str(item.owner_organization), []).append(item)
+        organization = item.owner_organization
+        name = organization.name_en if english and organization.name_en else organization.name
+        by_organization.setdefault(name, []).append(item)
     return Content(kind=kind, recipient=recipient, period=period, groups=by_organization)
 
 

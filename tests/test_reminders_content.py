@@ -222,6 +222,22 @@ def test_escalation_lists_items_long_overdue_or_ignored_for_several_digests():
     assert notifications.escalation_items(demo.lan, period=PERIOD, today=today) == []
 
 
+def test_an_english_escalation_names_organizations_in_english(mailoutbox):
+    demo = make_demo(today=timezone.localdate())
+    demo.org_a.name_en = "Ministry of Foreign Affairs"
+    demo.org_a.save(update_fields=["name_en"])
+    demo.focal.preferred_language = "en"
+    demo.focal.save(update_fields=["preferred_language"])
+
+    notifications.deliver(kind=ESCALATION, recipient_id=demo.focal.pk, period=PERIOD)
+
+    [message] = mailoutbox
+    assert "== Ministry of Foreign Affairs (1) ==" in message.body
+    assert "Bộ Ngoại giao" not in message.body
+    [(html, _mimetype)] = message.alternatives
+    assert "Ministry of Foreign Affairs" in html and "Bộ Ngoại giao" not in html
+
+
 def test_escalation_email_goes_to_the_focal_person_with_reasons(mailoutbox):
     demo = make_demo(today=timezone.localdate())
 
