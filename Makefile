@@ -25,6 +25,8 @@ migrate: install
 catalogue: migrate
 	$(PY) manage.py load_catalogue
 
+# Links in reminder emails point to the server make run starts, unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: catalogue
 	$(PY) manage.py ensure_first_admin
 	$(PY) manage.py setup_reminder_schedule

@@ -564,6 +564,8 @@ class Bench:
         manage(config, "migrate", "--noinput")
         manage(config, "collectstatic", "--noinput", "-v", "0")
         deploy_env = {k: v for k, v in config.django_env.items() if k != "SECURE_SSL_REDIRECT"}
+        # Links in emails go to the public address in production; loopback is only for the run.
+        deploy_env["SITE_URL"] = "https://tracker.example.org"
         check = subprocess.run(
             [PYTHON, "manage.py", "check", "--deploy"],
             cwd=ROOT,

@@ -30,6 +30,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "DEBUG": "false",
         "SECRET_KEY": "a-production-secret-" + "x" * 50,
         "ALLOWED_HOSTS": "tracker.example.org",
+        "SITE_URL": "https://tracker.example.org",
         "TRACKER_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(
@@ -42,6 +43,32 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "site_url", [None, "http://tracker.example.org", "https://127.0.0.1:8000", "https://localhost"]
+)
+def test_check_deploy_warns_when_email_links_would_not_reach_the_tracker(tmp_path, site_url):
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "a-production-secret-" + "x" * 50,
+        "ALLOWED_HOSTS": "tracker.example.org",
+        "TRACKER_VAR_DIR": str(tmp_path),
+    }
+    env.pop("SITE_URL", None)
+    if site_url is not None:
+        env["SITE_URL"] = site_url
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "recommendations.W001" in result.stderr + result.stdout
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path):
