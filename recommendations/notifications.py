@@ -112,12 +112,15 @@ class DigestItem(NamedTuple):
 
 
 def digest_recipient_ids() -> list[int]:
-    """Active people with an address who want the digest and own at least one open item."""
+    """Active people with an address who want the digest and own at least one open item of
+    their organization (someone moved to another organization can no longer update the old
+    one's items: those are the focal person's to reassign)."""
     return list(
         User.objects.filter(
             is_active=True,
             receives_weekly_digest=True,
             owned_recommendations__status__in=OPEN_STATUSES,
+            owned_recommendations__owner_organization=F("organization"),
         )
         .exclude(email="")
         .order_by("pk")
@@ -158,6 +161,13 @@ def digest_groups(
     due_soon_until = today + datetime.timedelta(days=settings.REMINDER_DUE_SOON_DAYS)
     stale_before = now - datetime.timedelta(days=settings.REMINDER_STALE_DAYS)
     groups: dict[str, list[DigestItem]] = {key: [] for key in DIGEST_GROUPS}
+    # Only the owner's organization's items: after a move to another organization, the old one's
+    # items are no longer theirs to update.
+    organization_id: Any = (
+        owner.organization_id
+        if isinstance(owner, User)
+        else Subquery(User.objects.filter(pk=owner).values("organization_id"))
+    )
     # Only the columns the digest shows, not the long texts (quote, search text); the owner is
     # the recipient and the digest names no organization. The group is decided in SQL: reading
     # each row's last activity to decide it here cost more than the rest of the row (a
@@ -171,7 +181,9 @@ def digest_groups(
         output_field=CharField(),
     )
     rows = (
-        Recommendation.objects.filter(owner=owner, status__in=OPEN_STATUSES)
+        Recommendation.objects.filter(
+            owner=owner, status__in=OPEN_STATUSES, owner_organization_id=organization_id
+        )
         .annotate(digest_group=group)
         .order_by(F("due_date").asc(nulls_last=True), "code")
         .values_list("pk", "code", "title", "title_en", "status", "due_date", "digest_group")

@@ -355,8 +355,7 @@ def recommendation_check_in(
 ) -> HistoryEntry:
     """Record that the owner confirms the item is on track: resets the 'not updated' clock only."""
     locked = _lock(recommendation)
-    if locked.owner_id != actor.pk:
-        _require_edit(actor, locked)
+    _require_edit(actor, locked)
     now = timezone.now()
     locked.last_activity_at = now
     locked.save(update_fields=["last_activity_at"])
@@ -1033,7 +1032,7 @@ def check_in_problem(
         or not actor.is_active
     ):
         return NotPermitted(_("Liên kết này không dành cho tài khoản của bạn."))
-    if recommendation.owner_id != actor.pk:
+    if recommendation.owner_id != actor.pk or not roles.can_edit_recommendation(actor, recommendation):
         return NotPermitted(
             _("Bạn không còn là người phụ trách kiến nghị %(code)s nên không thể xác nhận tiến độ.")
             % {"code": recommendation.code}

@@ -186,6 +186,25 @@ def test_a_link_for_an_item_now_owned_by_someone_else_or_closed_is_refused(diges
     assert (snapshot(reassigned), snapshot(closed)) == before
 
 
+def test_after_moving_to_another_organization_the_old_items_are_neither_listed_nor_confirmed(digest):
+    """Lan moves to organization B: she can no longer update A's items, so her links to them are
+    refused and her next digest no longer lists them."""
+    demo, paths, _delivery = digest
+    item = demo.items["A-02"]
+    demo.lan.organization = demo.org_b
+    demo.lan.save(update_fields=["organization"])
+    before = snapshot(item)
+
+    refused = Client().post(paths["A-02"])
+
+    assert refused.status_code == 403
+    assert "không còn là người phụ trách" in refused.content.decode()
+    assert snapshot(item) == before
+    assert demo.lan.pk not in notifications.digest_recipient_ids()
+    assert all(not items for items in notifications.digest_groups(demo.lan).values())
+    assert all(not items for items in notifications.digest_groups(demo.lan.pk).values())
+
+
 def test_the_confirmation_form_is_csrf_protected(digest):
     demo, paths, _delivery = digest
     client = Client(enforce_csrf_checks=True)
