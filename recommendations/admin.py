@@ -11,19 +11,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import Count, Model, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import roles, selectors, services
 from .errors import DomainError
@@ -62,6 +65,16 @@ class RoleAwareAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return roles.can_view(request.user) or super().has_module_permission(request)
+
+    def _not_found_for_other_ids(self, *views: str) -> list[URLPattern]:
+        """Routes answering 404 to ``<anything but a number>/<view>/``, for the views of this admin
+        that take an ``<int:object_id>``. Without them a hand-edited id would fall through to the
+        admin's own ``<path:object_id>/`` route, which redirects to a change page of nothing."""
+        return [path(f"<path:object_id>/{view}/", self.admin_site.admin_view(_not_found)) for view in views]
+
+
+def _not_found(request: HttpRequest, object_id: str) -> HttpResponse:
+    raise Http404
 
 
 class TimelinessFilter(admin.SimpleListFilter):
@@ -393,7 +406,7 @@ class RecommendationAdmin(RoleAwareAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except (DomainError, ValidationError) as error:
             # The whole save ran in one transaction and was rolled back: nothing changed.
-            self.message_user(request, _describe(error), messages.ERROR)
+            self.message_user(request, _describe(error, Recommendation), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
     # --- workflow ---
@@ -401,10 +414,11 @@ class RecommendationAdmin(RoleAwareAdmin):
     def get_urls(self) -> list[URLPattern]:
         custom = [
             path(
-                "<path:object_id>/transition/",
+                "<int:object_id>/transition/",
                 self.admin_site.admin_view(self.transition_view),
                 name="recommendations_recommendation_transition",
             ),
+            *self._not_found_for_other_ids("transition"),
             path(
                 "import/",
                 self.admin_site.admin_view(self.import_view),
@@ -413,18 +427,21 @@ class RecommendationAdmin(RoleAwareAdmin):
         ]
         return custom + super().get_urls()
 
-    def transition_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def transition_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         obj = get_object_or_404(Recommendation, pk=object_id)
         change_url = reverse("admin:recommendations_recommendation_change", args=[obj.pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
-        form = TransitionForm(request.POST, current_status=obj.status)
+        # Not limited to the targets allowed now: the service checks the version before the
+        # transition, so a page that is out of date is reported as such (see TransitionForm).
+        form = TransitionForm(request.POST)
         if not form.is_valid():
-            errors = "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
             self.message_user(
-                request, _("Yêu cầu chuyển trạng thái không hợp lệ: %s") % errors, messages.ERROR
+                request,
+                _("Yêu cầu chuyển trạng thái không hợp lệ: %s") % form.error_message(),
+                messages.ERROR,
             )
             return HttpResponseRedirect(change_url)
         try:
@@ -465,7 +482,8 @@ class RecommendationAdmin(RoleAwareAdmin):
                             comment=form.cleaned_data["comment"],
                         )
                     except DomainError as error:
-                        refused.append(str(error))
+                        # One message per item: identical reasons would not say which item they are about.
+                        refused.append(_("%(code)s: %(reason)s") % {"code": rec.code, "reason": str(error)})
                     else:
                         done.append(rec.code)
                 if done:
@@ -553,12 +571,27 @@ class RecommendationAdmin(RoleAwareAdmin):
         return TemplateResponse(request, "admin/recommendations/recommendation/import.html", context)
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: Exception, model: type[Model] | None = None) -> str:
+    """A refusal as one message for the user. Field errors are labelled with the field's verbose
+    name on ``model`` when there is one, and otherwise not at all: never with a Python name."""
     if isinstance(error, ValidationError):
         if hasattr(error, "error_dict"):
-            return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
+            return "; ".join(
+                _field_label(model, name) + " ".join(msgs) for name, msgs in error.message_dict.items()
+            )
         return " ".join(error.messages)
     return str(error)
+
+
+def _field_label(model: type[Model] | None, name: str) -> str:
+    if model is None or name == NON_FIELD_ERRORS:
+        return ""
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return ""
+    verbose_name = getattr(field, "verbose_name", None)  # reverse relations have none
+    return f"{capfirst(verbose_name)}: " if verbose_name else ""
 
 
 def _download(content: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -638,15 +671,16 @@ class EvidenceAdmin(RoleAwareAdmin):
     def get_urls(self) -> list[URLPattern]:
         return [
             path(
-                "<path:object_id>/withdraw/",
+                "<int:object_id>/withdraw/",
                 self.admin_site.admin_view(self.withdraw_view),
                 name="recommendations_evidence_withdraw",
             ),
             path(
-                "<path:object_id>/download/",
+                "<int:object_id>/download/",
                 self.admin_site.admin_view(self.download_view),
                 name="recommendations_evidence_download",
             ),
+            *self._not_found_for_other_ids("withdraw", "download"),
             *super().get_urls(),
         ]
 
@@ -669,7 +703,7 @@ class EvidenceAdmin(RoleAwareAdmin):
                 )
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def withdraw_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+    def withdraw_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         evidence = get_object_or_404(Evidence.objects.select_related("recommendation"), pk=object_id)
         if not roles.can_edit_recommendation(request.user, evidence.recommendation):
             raise PermissionDenied
@@ -699,7 +733,7 @@ class EvidenceAdmin(RoleAwareAdmin):
         }
         return TemplateResponse(request, "admin/recommendations/evidence/withdraw.html", context)
 
-    def download_view(self, request: HttpRequest, object_id: str) -> FileResponse:
+    def download_view(self, request: HttpRequest, object_id: int) -> FileResponse:
         evidence = get_object_or_404(Evidence, pk=object_id)
         if (
             not self.has_view_permission(request, evidence)
@@ -788,10 +822,63 @@ class SourceDocumentAdmin(RoleAwareAdmin):
         return False
 
 
+DELETE_SELECTED_DESCRIPTION = admin_actions.delete_selected.short_description  # type: ignore[attr-defined]
+
+
 @admin.register(Theme)
 class ThemeAdmin(RoleAwareAdmin):
+    """A theme that items still use is not deleted: that would take it off every item silently,
+    with no history row and no new version. Taking it off the items first records each change."""
+
     list_display = ("slug", "name", "name_en")
     search_fields = ("slug", "name", "name_en")
+    actions = ("delete_selected",)  # in place of the site's, which knows nothing of the items
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or not obj.recommendations.exists()
+        )
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        theme = self.get_object(request, unquote(object_id))
+        if theme is not None and super().has_delete_permission(request, theme):
+            refusals = _themes_in_use(Theme.objects.filter(pk=theme.pk))
+            if refusals:
+                for refusal in refusals:
+                    self.message_user(request, refusal, messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:recommendations_theme_change", args=[theme.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    # Django's own description ("Delete selected %(verbose_name_plural)s"), translated by Django.
+    @admin.action(description=DELETE_SELECTED_DESCRIPTION, permissions=["delete"])
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[Theme]) -> HttpResponse | None:
+        refusals = _themes_in_use(queryset)
+        if not refusals:
+            return admin_actions.delete_selected(self, request, queryset)  # confirmation page, then deletion
+        for refusal in refusals:
+            self.message_user(request, refusal, messages.ERROR)
+        self.message_user(request, _("Chưa xoá chủ đề nào."), messages.ERROR)
+        return None
+
+
+def _themes_in_use(themes: QuerySet[Theme]) -> list[str]:
+    """Why each of ``themes`` that items still use cannot be deleted; empty if none is used."""
+    in_use = (
+        themes.annotate(item_count=Count("recommendations")).filter(item_count__gt=0).order_by("name", "pk")
+    )
+    return [
+        ngettext(
+            "Không thể xoá chủ đề “%(theme)s”: %(count)s kiến nghị đang dùng chủ đề này. Hãy bỏ chủ đề "
+            "khỏi các kiến nghị đó trước (mỗi thay đổi được ghi vào lịch sử của kiến nghị).",
+            "Không thể xoá chủ đề “%(theme)s”: %(count)s kiến nghị đang dùng chủ đề này. Hãy bỏ chủ đề "
+            "khỏi các kiến nghị đó trước (mỗi thay đổi được ghi vào lịch sử của kiến nghị).",
+            theme.item_count,
+        )
+        % {"theme": theme.name, "count": theme.item_count}
+        for theme in in_use
+    ]
 
 
 @admin.register(User)

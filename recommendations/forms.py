@@ -97,10 +97,38 @@ class EvidenceInlineForm(forms.ModelForm):
         return cleaned
 
 
+# The workflow form's version is a hidden field: without a usable one the page is out of date or
+# damaged, and only reloading it helps.
+VERSION_MISSING = _(
+    "Biểu mẫu không cho biết phiên bản của kiến nghị, nên không thể biết kiến nghị có vừa được người "
+    "khác thay đổi hay không. Hãy tải lại trang rồi thử lại; chưa có gì bị thay đổi."
+)
+
+
 class TransitionForm(forms.Form):
-    to_status = forms.ChoiceField(label=_("Chuyển sang"))
+    """The item page's workflow form.
+
+    Shown with ``current_status``, it offers only the targets allowed from it. Bound to a POST,
+    build it without ``current_status``: it then takes any status of the workflow and leaves the
+    rules to ``services.recommendation_transition``, which checks the version first. A user whose
+    page is out of date (someone else has moved the item, so their target may no longer be
+    offered) is then told so and asked to reload, rather than that their choice is invalid.
+    """
+
+    to_status = forms.ChoiceField(
+        label=_("Chuyển sang"),
+        error_messages={
+            "required": _("Hãy chọn trạng thái muốn chuyển sang."),
+            "invalid_choice": _(
+                "Trạng thái đã chọn không có trong quy trình. Hãy tải lại trang rồi thử lại."
+            ),
+        },
+    )
     comment = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": VERSION_MISSING, "invalid": VERSION_MISSING},
+    )
 
     def __init__(self, *args: Any, current_status: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -108,6 +136,12 @@ class TransitionForm(forms.Form):
         field = self.fields["to_status"]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 -- declared above
         field.choices = [(s.value, s.label) for s in targets]
+
+    def error_message(self) -> str:
+        """The errors as one message for the user, without field names. A page without a usable
+        version is out of date: reloading it is all they need to know."""
+        names = ["version"] if "version" in self.errors else list(self.errors)
+        return " ".join(str(message) for name in names for message in self.errors[name])
 
 
 class BulkTransitionForm(forms.Form):

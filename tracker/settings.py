@@ -40,6 +40,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # First, so that its templates win over every other app's: the app-directories loader takes
+    # the first match, and recommendations/templates/admin/base_site.html (the admin's language
+    # menu) must replace django.contrib.admin's own. Its other templates have names no other app
+    # uses, and its locale directory already comes first through LOCALE_PATHS.
+    "recommendations",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -54,7 +59,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
-    "recommendations",
 ]
 
 MIDDLEWARE = [
@@ -250,11 +254,18 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     # Django's backend with one client per server and a one-round-trip incr (tracker/cache.py).
     CACHES["default"]["BACKEND"] = "tracker.cache.RedisCache"
 
-# Admin login throttling.
+# Admin login throttling: AXES_FAILURE_LIMIT failures lock that username from that address (the
+# pair, not either one: a whole ministry behind one NAT address is not locked out by one person's
+# typing, nor is a user locked out everywhere by someone guessing their password elsewhere).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_COOLOFF_TIME = 1  # hours, counted from the last attempt
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A page in the admin's look and the person's language that says how long to wait and whom to ask.
+AXES_LOCKOUT_TEMPLATE = "recommendations/login_locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Behind reverse proxies, their number: the client's address is then read from X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
 
 # Production hardening, on whenever DEBUG is off.

@@ -2,9 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-admin.site.site_header = "Theo dõi kiến nghị ngoại giao số"
-admin.site.site_title = "Theo dõi kiến nghị"
-admin.site.index_title = "Quản trị"
+# The admin site's header and titles are set, translatable, in recommendations/admin.py.
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
