@@ -24,31 +24,8 @@ def test_vietnamese_first():
     assert (ROOT / "recommendations/locale/en/LC_MESSAGES/django.mo").exists()
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": "a-production-secret-" + "x" * 50,
-        "ALLOWED_HOSTS": "tracker.example.org",
-        "SITE_URL": "https://tracker.example.org",
-        "TRACKER_VAR_DIR": str(tmp_path),
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
-
-
-@pytest.mark.parametrize(
-    "site_url", [None, "http://tracker.example.org", "https://127.0.0.1:8000", "https://localhost"]
-)
-def test_check_deploy_warns_when_email_links_would_not_reach_the_tracker(tmp_path, site_url):
+def check_deploy(tmp_path: Path, site_url: str | None) -> subprocess.CompletedProcess[str]:
+    """``manage.py check --deploy`` with production settings, failing on warnings too."""
     env = {
         **os.environ,
         "DEBUG": "false",
@@ -59,7 +36,7 @@ def test_check_deploy_warns_when_email_links_would_not_reach_the_tracker(tmp_pat
     env.pop("SITE_URL", None)
     if site_url is not None:
         env["SITE_URL"] = site_url
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -67,6 +44,19 @@ def test_check_deploy_warns_when_email_links_would_not_reach_the_tracker(tmp_pat
         text=True,
         timeout=120,
     )
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    result = check_deploy(tmp_path, "https://tracker.example.org")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "site_url", [None, "http://tracker.example.org", "https://127.0.0.1:8000", "https://localhost"]
+)
+def test_check_deploy_warns_when_email_links_would_not_reach_the_tracker(tmp_path, site_url):
+    result = check_deploy(tmp_path, site_url)
     assert result.returncode != 0
     assert "recommendations.W001" in result.stderr + result.stdout
 
