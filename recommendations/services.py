@@ -217,6 +217,25 @@ def _display(value: Any) -> Any:
     return str(value)
 
 
+def _differences(obj: Any, values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The fields of ``values`` that differ from ``obj``'s, as history's ``[old, new]`` pairs."""
+    return {
+        name: [_display(getattr(obj, name)), _display(value)]
+        for name, value in values.items()
+        if getattr(obj, name) != value
+    }
+
+
+def _keys_difference(old: Iterable[str], new: Iterable[str]) -> list[list[str]] | None:
+    """``[old, new]`` for a many-to-many field's keys (slugs, codes), or None if the same."""
+    old_keys, new_keys = sorted(old), sorted(new)
+    return [old_keys, new_keys] if old_keys != new_keys else None
+
+
+def _themes_difference(recommendation: Recommendation, themes: list[Theme]) -> list[list[str]] | None:
+    return _keys_difference(recommendation.themes.values_list("slug", flat=True), (t.slug for t in themes))
+
+
 def validate_owner(*, owner: User | None, owner_organization: Organization | None) -> None:
     """The owner person must belong to the owner organization and be able to act on the item:
     a reader put in charge could never move it (forms call this too)."""
@@ -260,14 +279,11 @@ def recommendation_update(
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("Trường này không thể sửa trực tiếp.") for name in sorted(unknown)})
-    diff: dict[str, list[Any]] = {}
-    for name, value in changes.items():
-        old = getattr(locked, name)
-        if old != value:
-            if name in ADMIN_ONLY_FIELDS and not roles.is_administrator(actor):
-                raise NotPermitted(_("Chỉ quản trị viên mới được chuyển kiến nghị sang đơn vị khác."))
-            diff[name] = [_display(old), _display(value)]
-            setattr(locked, name, value)
+    diff = _differences(locked, changes)
+    if ADMIN_ONLY_FIELDS & diff.keys() and not roles.is_administrator(actor):
+        raise NotPermitted(_("Chỉ quản trị viên mới được chuyển kiến nghị sang đơn vị khác."))
+    for name in diff:
+        setattr(locked, name, changes[name])
     if locked.status in CLOSED_STATUSES:
         # Its due date decided whether it was done on time; its progress is the workflow's.
         frozen = {name: diff[name] for name in ("due_date", "progress") if name in diff}
@@ -285,11 +301,9 @@ def recommendation_update(
     if "owner" in diff or "owner_organization" in diff:
         validate_owner(owner=locked.owner, owner_organization=locked.owner_organization)
     theme_list = list(themes) if themes is not None else None
-    if theme_list is not None:
-        old_slugs = sorted(locked.themes.values_list("slug", flat=True))
-        new_slugs = sorted(t.slug for t in theme_list)
-        if old_slugs != new_slugs:
-            diff["themes"] = [old_slugs, new_slugs]
+    themes_changed = _themes_difference(locked, theme_list) if theme_list is not None else None
+    if themes_changed:
+        diff["themes"] = themes_changed
     if not diff:
         return locked
     locked.search_text = search_text_for(locked)
@@ -652,11 +666,9 @@ def _import_values(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[Theme] 
 def _import_changes_anything(
     recommendation: Recommendation, changes: Mapping[str, Any], themes: list[Theme] | None
 ) -> bool:
-    if any(getattr(recommendation, name) != value for name, value in changes.items()):
+    if _differences(recommendation, changes):
         return True
-    if themes is None:
-        return False
-    return sorted(recommendation.themes.values_list("slug", flat=True)) != sorted(t.slug for t in themes)
+    return themes is not None and _themes_difference(recommendation, themes) is not None
 
 
 @transaction.atomic
@@ -725,7 +737,6 @@ def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) ->
                     if missing:
                         raise ValidationError(missing)
                     values.pop("version", None)  # a new item starts at version 1
-                    validate_owner(owner=values.get("owner"), owner_organization=values["owner_organization"])
                     assert source is not None  # noqa: S101 -- checked above, narrows the type
                     recommendation_create(
                         actor=actor,
@@ -767,22 +778,20 @@ class CatalogueLoadResult:
         return len(self.created) + len(self.updated)
 
 
-@transaction.atomic
 def _catalogue_refresh(
     recommendation: Recommendation, provenance: Mapping[str, Any], addressed_to: list[Organization]
 ) -> bool:
-    """Bring an item's provenance in line with the catalogue file; True if anything changed."""
+    """Bring an item's provenance in line with the catalogue file (inside ``catalogue_load``'s
+    transaction); True if anything changed."""
     locked = _lock(recommendation)
-    diff: dict[str, list[Any]] = {}
-    for name, value in provenance.items():
-        old = getattr(locked, name)
-        if old != value:
-            diff[name] = [_display(old), _display(value)]
-            setattr(locked, name, value)
-    old_codes = sorted(locked.addressed_to.values_list("code", flat=True))
-    new_codes = sorted(o.code for o in addressed_to)
-    if old_codes != new_codes:
-        diff["addressed_to"] = [old_codes, new_codes]
+    diff = _differences(locked, provenance)
+    for name in diff:
+        setattr(locked, name, provenance[name])
+    addressees_changed = _keys_difference(
+        locked.addressed_to.values_list("code", flat=True), (o.code for o in addressed_to)
+    )
+    if addressees_changed:
+        diff["addressed_to"] = addressees_changed
     if not diff:
         return False
     locked.search_text = search_text_for(locked)
