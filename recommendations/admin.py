@@ -16,7 +16,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Model, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
 from . import roles, selectors, services
 from .errors import DomainError
@@ -827,8 +827,7 @@ DELETE_SELECTED_DESCRIPTION = admin_actions.delete_selected.short_description  #
 
 @admin.register(Theme)
 class ThemeAdmin(RoleAwareAdmin):
-    """A theme that items still use is not deleted: that would take it off every item silently,
-    with no history row and no new version. Taking it off the items first records each change."""
+    """A theme that items still use is not deleted (``services.themes_delete``)."""
 
     list_display = ("slug", "name", "name_en")
     search_fields = ("slug", "name", "name_en")
@@ -844,41 +843,38 @@ class ThemeAdmin(RoleAwareAdmin):
     ) -> HttpResponse:
         theme = self.get_object(request, unquote(object_id))
         if theme is not None and super().has_delete_permission(request, theme):
-            refusals = _themes_in_use(Theme.objects.filter(pk=theme.pk))
+            # Refused before the confirmation page; the service checks again when it deletes.
+            refusals = services.theme_delete_refusals(Theme.objects.filter(pk=theme.pk))
             if refusals:
                 for refusal in refusals:
                     self.message_user(request, refusal, messages.ERROR)
                 return HttpResponseRedirect(reverse("admin:recommendations_theme_change", args=[theme.pk]))
-        return super().delete_view(request, object_id, extra_context)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:  # given to an item after the confirmation page was shown
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_model(self, request: HttpRequest, obj: Theme) -> None:
+        services.themes_delete(themes=Theme.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Theme]) -> None:
+        services.themes_delete(themes=queryset)
 
     # Django's own description ("Delete selected %(verbose_name_plural)s"), translated by Django.
     @admin.action(description=DELETE_SELECTED_DESCRIPTION, permissions=["delete"])
     def delete_selected(self, request: HttpRequest, queryset: QuerySet[Theme]) -> HttpResponse | None:
-        refusals = _themes_in_use(queryset)
+        refusals = services.theme_delete_refusals(queryset)
         if not refusals:
-            return admin_actions.delete_selected(self, request, queryset)  # confirmation page, then deletion
+            try:
+                # The confirmation page, then the deletion (delete_queryset, through the service).
+                return admin_actions.delete_selected(self, request, queryset)
+            except DomainError as error:
+                refusals = [str(error)]
         for refusal in refusals:
             self.message_user(request, refusal, messages.ERROR)
         self.message_user(request, _("Chưa xoá chủ đề nào."), messages.ERROR)
         return None
-
-
-def _themes_in_use(themes: QuerySet[Theme]) -> list[str]:
-    """Why each of ``themes`` that items still use cannot be deleted; empty if none is used."""
-    in_use = (
-        themes.annotate(item_count=Count("recommendations")).filter(item_count__gt=0).order_by("name", "pk")
-    )
-    return [
-        ngettext(
-            "Không thể xoá chủ đề “%(theme)s”: %(count)s kiến nghị đang dùng chủ đề này. Hãy bỏ chủ đề "
-            "khỏi các kiến nghị đó trước (mỗi thay đổi được ghi vào lịch sử của kiến nghị).",
-            "Không thể xoá chủ đề “%(theme)s”: %(count)s kiến nghị đang dùng chủ đề này. Hãy bỏ chủ đề "
-            "khỏi các kiến nghị đó trước (mỗi thay đổi được ghi vào lịch sử của kiến nghị).",
-            theme.item_count,
-        )
-        % {"theme": theme.name, "count": theme.item_count}
-        for theme in in_use
-    ]
 
 
 @admin.register(User)

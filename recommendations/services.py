@@ -21,9 +21,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from . import roles
 from .errors import CheckInRefused, DomainError, NotPermitted, StaleVersion, TransitionRefused
@@ -763,6 +764,46 @@ def recommendations_import(*, rows: Iterable[Mapping[str, Any]], actor: User) ->
         transaction.set_rollback(True)
         result.created, result.updated, result.unchanged = [], [], []
     return result
+
+
+# --- Themes --------------------------------------------------------------------------------------
+
+
+def theme_delete_refusals(themes: QuerySet[Theme]) -> list[str]:
+    """Why each of ``themes`` that items still use cannot be deleted; empty if none is used."""
+    in_use = (
+        themes.annotate(item_count=Count("recommendations")).filter(item_count__gt=0).order_by("name", "pk")
+    )
+    return [
+        ngettext(
+            "Không thể xoá chủ đề “%(theme)s”: %(count)s kiến nghị đang dùng chủ đề này. Hãy bỏ chủ đề "
+            "khỏi các kiến nghị đó trước (mỗi thay đổi được ghi vào lịch sử của kiến nghị).",
+            "Không thể xoá chủ đề “%(theme)s”: %(count)s kiến nghị đang dùng chủ đề này. Hãy bỏ chủ đề "
+            "khỏi các kiến nghị đó trước (mỗi thay đổi được ghi vào lịch sử của kiến nghị).",
+            theme.item_count,
+        )
+        % {"theme": theme.name, "count": theme.item_count}
+        for theme in in_use
+    ]
+
+
+@transaction.atomic
+def themes_delete(*, themes: QuerySet[Theme]) -> None:
+    """Delete ``themes`` if no recommendation uses any of them; otherwise refuse, deleting none.
+
+    Deleting a theme in use would take it off every item silently, with no history row and no
+    new version; taking it off the items first records each change. The rows are locked first,
+    so that a theme given to an item meanwhile is not deleted from under it.
+    """
+    # Locked in a query of its own: PostgreSQL refuses FOR UPDATE with the count's GROUP BY.
+    pks = list(
+        Theme.objects.select_for_update().filter(pk__in=themes.values("pk")).values_list("pk", flat=True)
+    )
+    locked = Theme.objects.filter(pk__in=pks)
+    refusals = theme_delete_refusals(locked)
+    if refusals:
+        raise DomainError(" ".join(refusals), code="theme_in_use")
+    locked.delete()
 
 
 # --- Catalogue -----------------------------------------------------------------------------------

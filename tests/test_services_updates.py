@@ -8,13 +8,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from recommendations import services
-from recommendations.errors import NotPermitted
-from recommendations.models import HistoryEntry, Recommendation
+from recommendations.errors import DomainError, NotPermitted
+from recommendations.models import HistoryEntry, Recommendation, Theme
 from recommendations.workflow import Status
 from tests.factories import (
     OrganizationFactory,
     RecommendationFactory,
     SourceDocumentFactory,
+    ThemeFactory,
     admin_user,
     owner_user,
     reader_user,
@@ -164,3 +165,17 @@ def test_last_evidence_of_a_done_item_cannot_be_withdrawn():
         services.evidence_withdraw(evidence=evidence, actor=owner, reason="nhầm")
     evidence.refresh_from_db()
     assert evidence.withdrawn_at is None
+
+
+def test_themes_in_use_are_not_deleted_and_neither_are_the_others_selected_with_them():
+    used, unused = ThemeFactory(name="An ninh mạng"), ThemeFactory()
+    rec = RecommendationFactory()
+    rec.themes.add(used)
+    with pytest.raises(DomainError) as error:
+        services.themes_delete(themes=Theme.objects.filter(pk__in=[used.pk, unused.pk]))
+    assert error.value.code == "theme_in_use"
+    assert "“An ninh mạng”: 1 kiến nghị đang dùng" in str(error.value)
+    assert Theme.objects.filter(pk__in=[used.pk, unused.pk]).count() == 2
+    assert list(rec.themes.all()) == [used]
+    services.themes_delete(themes=Theme.objects.filter(pk=unused.pk))
+    assert not Theme.objects.filter(pk=unused.pk).exists()
