@@ -208,6 +208,14 @@ def test_accept_header_selects_csv_too(data):
 
 
 def test_detail_and_unknown_formats_are_not_spreadsheets(data):
+    """406 naming the formats the endpoint has (DRF's own answer was a 404, as if nothing were there)."""
     client = client_for(admin_user())
-    assert client.get("/api/v1/recommendations/X-1/?format=csv").status_code == 404
-    assert client.get("/api/v1/recommendations/?format=pdf").status_code == 404
+    detail = client.get("/api/v1/recommendations/X-1/?format=csv")
+    assert (detail.status_code, detail["Content-Type"]) == (406, "application/json")
+    assert detail.json()["code"] == "not_acceptable"
+    offered = detail.json()["detail"].removeprefix("Không có định dạng “csv” ở đây; các định dạng có: ")
+    assert "json" in offered.rstrip(".").split(", ") and "csv" not in offered
+    listing = client.get("/api/v1/recommendations/?format=pdf")
+    assert listing.status_code == 406
+    offered = listing.json()["detail"].removeprefix("Không có định dạng “pdf” ở đây; các định dạng có: ")
+    assert {"json", "csv", "xlsx"} <= set(offered.rstrip(".").split(", "))

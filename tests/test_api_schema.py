@@ -84,6 +84,9 @@ def test_schema_and_swagger_ui_are_served_to_anyone():
     }
     for parameter in listing["parameters"]:
         assert parameter.get("description"), parameter["name"]
+    weekly = document["paths"]["/api/v1/reports/progress-weekly/"]["get"]["parameters"]
+    weeks = next(p["schema"] for p in weekly if p["name"] == "weeks")
+    assert (weeks["minimum"], weeks["maximum"], weeks["default"]) == (1, 104, 12)  # as the API checks
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content

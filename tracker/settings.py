@@ -216,6 +216,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An unknown ?format= is a 406 naming the formats there are, not DRF's bare 404.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "recommendations.api.negotiation.TrackerContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "recommendations.api.throttling.AnonSlidingRateThrottle",

@@ -209,7 +209,7 @@ class WeeklyStatusReport(ReportView):
         {"week_start": "2026-03-02", "week_end": "2026-03-08", **_COUNTS_EXAMPLE},
         OpenApiParameter(
             "weeks",
-            int,
+            {"type": "integer", "minimum": 1, "maximum": 104, "default": 12},
             description="How many weeks, 1–104 (default 12).",
             examples=[OpenApiExample("12 weeks", value=12)],
         ),
