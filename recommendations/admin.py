@@ -23,7 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -38,6 +38,7 @@ from .forms import (
     TransitionForm,
     WithdrawEvidenceForm,
 )
+from .history import change_lines
 from .models import (
     Citation,
     Evidence,
@@ -157,9 +158,22 @@ class SubmittedEvidenceInline(ReadOnlyInline):
         return _evidence_file_cell(self.viewer, obj)
 
 
-class HistoryInline(ReadOnlyInline):
+class HistoryChangesDisplay:
+    @admin.display(description=gettext_lazy("thay đổi"))
+    def history_changes(self, entry: HistoryEntry) -> str:
+        """The recorded ``[old, new]`` values as "label: old → new" lines rather than raw JSON."""
+        lines = change_lines(entry)
+        if not lines:
+            return "—"
+        items = format_html_join(
+            "", "<li><strong>{}</strong>: {}</li>", ((line.label, line.text) for line in lines)
+        )
+        return format_html('<ul class="history-changes">{}</ul>', items)
+
+
+class HistoryInline(HistoryChangesDisplay, ReadOnlyInline):
     model = HistoryEntry
-    fields = ("created_at", "kind", "from_status", "to_status", "actor", "comment", "changes")
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "comment", "history_changes")
     readonly_fields = fields
     ordering = ("created_at", "id")
 
@@ -763,10 +777,21 @@ class ReadOnlyAdmin(RoleAwareAdmin):
 
 
 @admin.register(HistoryEntry)
-class HistoryEntryAdmin(ReadOnlyAdmin):
+class HistoryEntryAdmin(HistoryChangesDisplay, ReadOnlyAdmin):
     list_display = ("created_at", "recommendation", "kind", "from_status", "to_status", "actor", "comment")
     list_filter = ("kind", "to_status")
     list_select_related = ("recommendation", "actor")
+    fields = (
+        "recommendation",
+        "kind",
+        "from_status",
+        "to_status",
+        "history_changes",
+        "actor",
+        "comment",
+        "created_at",
+    )
+    readonly_fields = fields
     search_fields = ("recommendation__code", "comment")
     date_hierarchy = "created_at"
 
