@@ -858,16 +858,20 @@ class ThemeAdmin(RoleAwareAdmin):
     search_fields = ("slug", "name", "name_en")
     actions = ("delete_selected",)  # in place of the site's, which knows nothing of the items
 
+    def _may_delete_themes(self, request: HttpRequest) -> bool:
+        # Themes are reference data that administrators keep (the role's group has no delete
+        # permission in this app, since items, evidence and history are never deleted); a theme
+        # that no item uses takes nothing with it.
+        return roles.is_administrator(request.user) or super().has_delete_permission(request)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and (
-            obj is None or not obj.recommendations.exists()
-        )
+        return self._may_delete_themes(request) and (obj is None or not obj.recommendations.exists())
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         theme = self.get_object(request, unquote(object_id))
-        if theme is not None and super().has_delete_permission(request, theme):
+        if theme is not None and self._may_delete_themes(request):
             # Refused before the confirmation page; the service checks again when it deletes.
             refusals = services.theme_delete_refusals(Theme.objects.filter(pk=theme.pk))
             if refusals:

@@ -16,6 +16,7 @@ from tests.factories import (
     UserFactory,
     admin_user,
     owner_user,
+    reader_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -314,13 +315,32 @@ def test_evidence_list_is_unaffected(client, items):
     assert not Evidence.objects.exists()
 
 
-def test_the_administrator_role_still_cannot_delete_themes(client, themes):
-    # Unchanged by the guard: the role's group has no delete permission in this app (migration
-    # 0002); only superusers delete, and only unused themes.
-    _used, _once, unused = themes
+def test_the_administrator_role_deletes_unused_themes_but_not_those_in_use(client, themes):
+    # The role's group has no delete permission in this app (migration 0002), but themes are
+    # reference data the administrators keep: an unused one takes nothing with it.
+    used, _once, unused = themes
     client.force_login(admin_user())
-    assert client.get(reverse("admin:recommendations_theme_delete", args=[unused.pk])).status_code == 403
-    assert client.get(THEME_LIST).context["action_form"] is None  # no action at all: nothing to delete with
+    assert (
+        client.post(
+            reverse("admin:recommendations_theme_delete", args=[unused.pk]), {"post": "yes"}
+        ).status_code
+        == 302
+    )
+    assert not Theme.objects.filter(pk=unused.pk).exists()
+    refused = client.post(
+        reverse("admin:recommendations_theme_delete", args=[used.pk]), {"post": "yes"}, follow=True
+    )
+    assert [m for m in messages_of(refused) if m.startswith("Không thể xoá chủ đề “An ninh mạng”")]
+    assert theme_rows() == ROWS
+
+
+def test_owners_and_readers_cannot_delete_themes(client, themes):
+    _used, _once, unused = themes
+    for user in (owner_user(), reader_user()):
+        client.force_login(user)
+        assert client.get(reverse("admin:recommendations_theme_delete", args=[unused.pk])).status_code == 403
+        assert client.get(THEME_LIST).context["action_form"] is None  # no action: nothing to delete with
+    assert Theme.objects.filter(pk=unused.pk).exists()
 
 
 def test_refusals_shown_by_the_admin_never_carry_python_field_names():
