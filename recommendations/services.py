@@ -8,8 +8,10 @@ domain row directly.
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import os
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parseaddr
@@ -386,40 +388,60 @@ def recommendation_check_in(
 # --- Evidence ------------------------------------------------------------------------------------
 
 
+# The part of an Office file's archive that makes it a document or a workbook, beside the
+# package's own ``[Content_Types].xml``.
+_OFFICE_MAIN_PARTS = {".docx": "word/document.xml", ".xlsx": "xl/workbook.xml"}
+
+
+def _is_utf8_text(upload: UploadedFile) -> bool:
+    """Plain text has no magic number: the whole file must be UTF-8 with no NUL byte (a text head
+    on a binary body would otherwise pass)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in upload.chunks():
+            if b"\x00" in chunk:
+                return False
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_office_package(upload: UploadedFile, extension: str) -> bool:
+    """A real DOCX/XLSX: a ZIP archive whose directory lists the package's parts (read from the
+    archive's directory, without unpacking anything)."""
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    return {"[Content_Types].xml", _OFFICE_MAIN_PARTS[extension]} <= names
+
+
 def _detected_type(upload: UploadedFile) -> str:
     """Content type of an upload, judged from its bytes, not from its name or the client."""
-    upload.seek(0)
-    head = upload.read(8192)
-    upload.seek(0)
     extension = os.path.splitext(upload.name or "")[1].lower()
-    if extension in {".txt", ".csv"}:
-        # Plain text has no magic number: accept it only if it is valid UTF-8 with no NUL byte.
-        if b"\x00" in head:
-            return ""
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as error:
-            # A multi-byte character cut at the end of the sample is still valid text.
-            if error.start < len(head) - 4:
+    allowed = settings.EVIDENCE_ALLOWED_TYPES
+    try:
+        if extension in {".txt", ".csv"}:
+            return ("text/csv" if extension == ".csv" else "text/plain") if _is_utf8_text(upload) else ""
+        if extension in _OFFICE_MAIN_PARTS:
+            # puremagic names Office files by their extension alone; the archive tells the truth.
+            if not _is_office_package(upload, extension):
                 return ""
-        return "text/csv" if extension == ".csv" else "text/plain"
+            return next(mime for mime, exts in allowed.items() if extension in exts)
+        upload.seek(0)
+        head = upload.read(8192)
+    finally:
+        upload.seek(0)
     try:
         matches = puremagic.magic_string(head, filename=upload.name or None)
     except (puremagic.PureError, ValueError):
         return ""
-    allowed = settings.EVIDENCE_ALLOWED_TYPES
     for match in matches:
         if match.mime_type in allowed and extension in allowed[match.mime_type]:
             return str(match.mime_type)
-    # Office files are ZIP archives; puremagic names them by their extension only when the
-    # archive looks like one, so check the ZIP signature and the internal layout ourselves.
-    if extension in {".docx", ".xlsx"} and head.startswith(b"PK\x03\x04"):
-        marker = b"word/" if extension == ".docx" else b"xl/"
-        upload.seek(0)
-        body = upload.read()
-        upload.seek(0)
-        if marker in body and b"[Content_Types].xml" in body:
-            return next(mime for mime, exts in allowed.items() if extension in exts)
     return ""
 
 

@@ -3,6 +3,10 @@ downloads only through the authorised view, withdrawal."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
@@ -137,6 +141,61 @@ def test_files_are_checked_by_content_not_by_name(rec, owner):
         assert list(response.json()["errors"]) == ["file"], name
     assert _counts() == before
     assert _upload(client, "photo.png", PNG).status_code == 201
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _xlsx() -> bytes:
+    buffer = io.BytesIO()
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Mã", "Tiến độ"])
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+DOCX = _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"})
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_office_files_are_checked_by_the_parts_their_archive_lists(rec, owner):
+    client = client_for(owner)
+    docx = _upload(client, "bao-cao.docx", DOCX)
+    assert (docx.status_code, docx.json()["content_type"]) == (201, DOCX_TYPE)
+    xlsx = _upload(client, "so-lieu.xlsx", _xlsx())
+    assert (xlsx.status_code, xlsx.json()["content_type"]) == (201, XLSX_TYPE)
+    before = _counts()
+    for name, content in [
+        # The names appear in the bytes, but no workbook is in the archive.
+        ("fake.xlsx", _zip({"[Content_Types].xml": b"<Types/>", "xl/payload.exe": EXE})),
+        ("report.xlsx", DOCX),  # a document named as a workbook
+        ("report.docx", b"PK\x03\x04 word/ [Content_Types].xml, but not an archive"),
+    ]:
+        response = _upload(client, name, content)
+        assert response.status_code == 400, name
+        assert list(response.json()["errors"]) == ["file"], name
+    assert _counts() == before
+
+
+def test_text_files_are_checked_to_their_end(rec, owner):
+    client = client_for(owner)
+    # Well past the first chunk (64 KiB), with multi-byte letters across chunk boundaries.
+    long_text = ("Báo cáo tiến độ ngoại giao số, đợt một.\n" * 5000).encode()
+    assert len(long_text) > 3 * 64 * 1024
+    response = _upload(client, "ghi-chu.txt", long_text)
+    assert (response.status_code, response.json()["content_type"]) == (201, "text/plain")
+    before = _counts()
+    for name, tail in [("notes.txt", EXE), ("table.csv", b"\xff\xfe not UTF-8")]:
+        response = _upload(client, name, long_text + tail)
+        assert response.status_code == 400, name
+        assert list(response.json()["errors"]) == ["file"], name
+    assert _counts() == before
 
 
 def test_an_oversize_file_is_refused_with_the_limit(rec, owner, settings):
