@@ -470,7 +470,11 @@ def test_malformed_json_is_400():
         "/api/v1/recommendations/", data="{not json", content_type="application/json"
     )
     assert response.status_code == 400
-    assert response.json()["code"] == "parse_error"
+    assert response.json() == {
+        "detail": "Nội dung JSON không hợp lệ (Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)).",
+        "code": "parse_error",
+    }
 
 
 # --- Update ----------------------------------------------------------------------------------------

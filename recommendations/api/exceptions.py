@@ -105,6 +105,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_400_BAD_REQUEST,
         )
 
+    if isinstance(exc, exceptions.ParseError) and isinstance(exc.__context__, ValueError):
+        # DRF's JSON parser says "JSON parse error - <Python's message>" in English whatever the
+        # language; the position Python gives is kept, as it is what the sender needs to fix.
+        exc = exceptions.ParseError(_("Nội dung JSON không hợp lệ (%(error)s).") % {"error": exc.__context__})
+
     response = exception_handler(exc, context)
     if response is None:
         return None
