@@ -60,6 +60,11 @@ PYTHON = sys.executable
 OPEN_STATUSES = ("proposed", "accepted", "in_progress", "blocked")
 ALL_STATUSES = ("proposed", "accepted", "in_progress", "blocked", "implemented", "verified", "rejected")
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+# The services' folding of a history comment, for the raw-SQL transition's insert; read from the
+# module's file rather than imported, as this script runs without the project on its path.
+history_search_text: Callable[[str], str] = runpy.run_path(str(ROOT / "recommendations" / "search.py"))[
+    "history_search_text"
+]
 
 
 def env_int(name: str, default: int) -> int:
@@ -455,10 +460,10 @@ def transition_writes(
             [to_status, version + 1, pk],
         )
         cursor.execute(
-            "INSERT INTO recommendations_historyentry"
-            " (recommendation_id, kind, from_status, to_status, changes, actor_id, comment, created_at)"
-            " VALUES (%s, 'status', %s, %s, '{}', %s, %s, now())",
-            [pk, from_status, to_status, actor_id, comment],
+            "INSERT INTO recommendations_historyentry (recommendation_id, kind, from_status, to_status,"
+            " changes, actor_id, comment, search_text, created_at)"
+            " VALUES (%s, 'status', %s, %s, '{}', %s, %s, %s, now())",
+            [pk, from_status, to_status, actor_id, comment, history_search_text(comment)],
         )
 
 

@@ -78,6 +78,18 @@ def _not_found(request: HttpRequest, object_id: str) -> HttpResponse:
     raise Http404
 
 
+class FoldedSearchAdmin(admin.ModelAdmin):
+    """Search of a small table that matches with or without diacritics: ``search_fields`` (plain
+    field names) are read and folded in Python by ``selectors.folded_search_in_python``, so the
+    table needs no stored folded column. The autocomplete views search through here too."""
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        fields = self.get_search_fields(request)
+        return selectors.folded_search_in_python(queryset, search_term, fields), False
+
+
 class TimelinessFilter(admin.SimpleListFilter):
     title = gettext_lazy("tiến độ so với hạn")
     parameter_name = "timeliness"
@@ -636,7 +648,10 @@ class EvidenceAdmin(RoleAwareAdmin):
     list_display = ("recommendation", "kind", "summary", "submitted_by", "submitted_at", "withdrawn_at")
     list_filter = ("kind", ("withdrawn_at", admin.EmptyFieldListFilter))
     list_select_related = ("recommendation", "submitted_by")
-    search_fields = ("recommendation__code", "note", "original_filename", "url")
+    search_fields = ("recommendation__code", "note", "original_filename", "url")  # see get_search_results
+    search_help_text = gettext_lazy(
+        "Tìm theo mã kiến nghị, nội dung, tên tệp, đường dẫn — có dấu hay không dấu đều được."
+    )
     readonly_fields = (
         "recommendation",
         "kind",
@@ -660,6 +675,11 @@ class EvidenceAdmin(RoleAwareAdmin):
         if obj is not None and obj.file and not roles.can_download_evidence_file(request.user, obj):
             fields[fields.index("download_link")] = "file_name"  # withdrawn: named, not linked
         return fields
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Evidence], search_term: str
+    ) -> tuple[QuerySet[Evidence], bool]:
+        return selectors.evidence_search(queryset, search_term), False
 
     @admin.display(description=gettext_lazy("nội dung"))
     def summary(self, obj: Evidence) -> str:
@@ -792,8 +812,14 @@ class HistoryEntryAdmin(HistoryChangesDisplay, ReadOnlyAdmin):
         "created_at",
     )
     readonly_fields = fields
-    search_fields = ("recommendation__code", "comment")
+    search_fields = ("recommendation__code", "comment")  # see get_search_results
+    search_help_text = gettext_lazy("Tìm theo mã kiến nghị, ghi chú — có dấu hay không dấu đều được.")
     date_hierarchy = "created_at"
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[HistoryEntry], search_term: str
+    ) -> tuple[QuerySet[HistoryEntry], bool]:
+        return selectors.history_search(queryset, search_term), False
 
 
 @admin.register(ReminderDelivery)
@@ -827,11 +853,12 @@ class ReminderDeliveryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(RoleAwareAdmin):
+class OrganizationAdmin(FoldedSearchAdmin, RoleAwareAdmin):
     list_display = ("code", "name", "name_en", "kind", "parent", "focal_person")
     list_filter = ("kind",)
     list_select_related = ("parent", "focal_person")
     search_fields = ("code", "name", "name_en")
+    search_help_text = gettext_lazy("Tìm theo mã, tên, tên tiếng Anh — có dấu hay không dấu đều được.")
     autocomplete_fields = ("focal_person", "parent")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -839,9 +866,10 @@ class OrganizationAdmin(RoleAwareAdmin):
 
 
 @admin.register(SourceDocument)
-class SourceDocumentAdmin(RoleAwareAdmin):
+class SourceDocumentAdmin(FoldedSearchAdmin, RoleAwareAdmin):
     list_display = ("key", "title", "outlet", "published_on", "file_name")
     search_fields = ("key", "title", "authors")
+    search_help_text = gettext_lazy("Tìm theo mã, tiêu đề, tác giả — có dấu hay không dấu đều được.")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -851,11 +879,12 @@ DELETE_SELECTED_DESCRIPTION = admin_actions.delete_selected.short_description  #
 
 
 @admin.register(Theme)
-class ThemeAdmin(RoleAwareAdmin):
+class ThemeAdmin(FoldedSearchAdmin, RoleAwareAdmin):
     """A theme that items still use is not deleted (``services.themes_delete``)."""
 
     list_display = ("slug", "name", "name_en")
     search_fields = ("slug", "name", "name_en")
+    search_help_text = gettext_lazy("Tìm theo mã, tên, tên tiếng Anh — có dấu hay không dấu đều được.")
     actions = ("delete_selected",)  # in place of the site's, which knows nothing of the items
 
     def _may_delete_themes(self, request: HttpRequest) -> bool:
@@ -907,11 +936,12 @@ class ThemeAdmin(RoleAwareAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(FoldedSearchAdmin, DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "organization", "is_staff", "is_active")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "organization")
     list_select_related = ("organization",)
     search_fields = ("username", "first_name", "last_name", "email")
+    search_help_text = gettext_lazy("Tìm theo tên đăng nhập, họ, tên, email — có dấu hay không dấu đều được.")
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         (

@@ -315,6 +315,8 @@ class Evidence(models.Model):
         related_name="+",
     )
     withdrawal_reason = models.TextField(_("lý do rút"), blank=True)
+    # Note, file name and link folded by ``search.normalize_for_search``, set by the services.
+    search_text = models.TextField(editable=False, default="")
 
     class Meta:
         verbose_name = _("minh chứng")
@@ -360,6 +362,8 @@ class HistoryEntry(models.Model):
         related_name="+",
     )
     comment = models.TextField(_("ghi chú"), blank=True)
+    # The comment folded by ``search.normalize_for_search``, set by the services.
+    search_text = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(_("thời điểm"), default=timezone.now, db_index=True)
 
     class Meta:

@@ -42,7 +42,7 @@ from .models import (
     Theme,
     User,
 )
-from .search import normalize_for_search
+from .search import evidence_search_text, history_search_text, normalize_for_search
 from .workflow import CLOSED_STATUSES, DONE_STATUSES, OPEN_STATUSES, Status, allowed_targets, find_transition
 
 # Fields a recommendation's owner may change outside the workflow.
@@ -105,6 +105,7 @@ def _history(
         kind=kind,
         actor=actor,
         comment=comment,
+        search_text=history_search_text(comment),
         from_status=from_status,
         to_status=to_status,
         changes=dict(changes or {}),
@@ -542,6 +543,9 @@ def evidence_add(
         evidence.original_filename = os.path.basename(file.name or "")[:255]
         evidence.size = file.size
         evidence.file = file
+    evidence.search_text = evidence_search_text(
+        note=evidence.note, original_filename=evidence.original_filename, url=evidence.url
+    )
     evidence.full_clean(exclude=["file"])
     evidence.save()
     now = timezone.now()

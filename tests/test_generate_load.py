@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from recommendations import roles, services
 from recommendations.models import Evidence, HistoryEntry, Recommendation, User
+from recommendations.search import evidence_search_text, history_search_text
 from recommendations.workflow import DONE_STATUSES, OPEN_STATUSES, Status, find_transition
 from tests.factories import RecommendationFactory
 
@@ -38,18 +39,18 @@ def generate(seed: int = 42, **options: object) -> str:
 
 def snapshot() -> list[tuple[object, ...]]:
     """Every generated item with its history and evidence, in three queries."""
-    history: dict[str, list[tuple[str, str, str]]] = {}
+    history: dict[str, list[tuple[str, ...]]] = {}
     for code, *row in (
         HistoryEntry.objects.filter(recommendation__code__startswith="LOAD-")
         .order_by("recommendation__code", "created_at", "id")
-        .values_list("recommendation__code", "kind", "from_status", "to_status")
+        .values_list("recommendation__code", "kind", "from_status", "to_status", "search_text")
     ):
         history.setdefault(code, []).append(tuple(row))
-    evidence: dict[str, list[tuple[str, str, str]]] = {}
+    evidence: dict[str, list[tuple[str, ...]]] = {}
     for code, *row in (
         Evidence.objects.filter(recommendation__code__startswith="LOAD-")
         .order_by("recommendation__code", "submitted_at", "id")
-        .values_list("recommendation__code", "kind", "note", "url")
+        .values_list("recommendation__code", "kind", "note", "url", "search_text")
     ):
         evidence.setdefault(code, []).append(tuple(row))
     return [
@@ -156,6 +157,23 @@ def test_done_items_have_evidence_and_completion_and_history_is_a_valid_chain():
         assert current == rec.status
         assert rec.version == 1 + transitions
         assert rec.last_activity_at >= max(h.created_at for h in history)
+
+
+def test_history_and_evidence_are_searchable_as_the_services_would_have_left_them():
+    generate()
+    history = HistoryEntry.objects.filter(recommendation__code__startswith="LOAD-")
+    for entry in history:
+        assert entry.search_text == history_search_text(entry.comment)
+    evidence = Evidence.objects.filter(recommendation__code__startswith="LOAD-")
+    for row in evidence:
+        assert row.search_text == evidence_search_text(
+            note=row.note, original_filename=row.original_filename, url=row.url
+        )
+    # Both kinds of rows, with and without text to search.
+    assert history.filter(search_text="").exists()
+    assert history.filter(search_text="dung tien do, khong co thay doi.").exists()  # check-ins
+    assert evidence.filter(search_text__startswith="https://example.org/load/load-").exists()
+    assert evidence.filter(search_text="bao cao tien do quy gui van phong.").exists()
 
 
 def test_generated_items_go_on_through_the_services():

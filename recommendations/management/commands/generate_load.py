@@ -13,7 +13,8 @@ them consistent with the rules the services enforce:
   they were marked implemented, ``completed_at`` (the time of that transition), ``implemented_by``
   (their owner) and progress 100; verified items were verified by someone else (``load-admin``);
 - owners are members of the ``owner`` group and belong to the organization that owns their items;
-- ``search_text`` is computed with ``search.normalize_for_search`` exactly as ``services`` does.
+- ``search_text`` (of items, history and evidence) is computed with the functions of ``search``
+  exactly as ``services`` does.
 
 Mix: 30% proposed, 25% in progress, 15% implemented, 20% verified, 10% rejected — exact in every
 block of 20 consecutive items, shuffled within the block. Due dates lie between 30 days ago and 90
@@ -48,7 +49,7 @@ from recommendations.models import (
     SourceDocument,
     User,
 )
-from recommendations.search import normalize_for_search
+from recommendations.search import evidence_search_text, history_search_text, normalize_for_search
 from recommendations.workflow import Status, find_transition
 
 CODE_PREFIX = "LOAD-"
@@ -207,6 +208,7 @@ class LoadPlanner:
                 "to_status": Status.PROPOSED,
                 "actor_id": None,
                 "comment": "",
+                "search_text": history_search_text(""),
                 "created_at": created_at,
             }
         ]
@@ -221,6 +223,7 @@ class LoadPlanner:
                         "to_status": "",
                         "actor_id": owner_id,
                         "comment": CHECK_IN_COMMENT,
+                        "search_text": history_search_text(CHECK_IN_COMMENT),
                         "created_at": at,
                     }
                 )
@@ -230,6 +233,7 @@ class LoadPlanner:
             transition = find_transition(source, target)
             assert transition is not None, (source, target)  # noqa: S101 - CHAINS is static data
             actor_id = self.cast.admin_id if target in (Status.VERIFIED, Status.REJECTED) else owner_id
+            comment = COMMENTS.get(target, "") if transition.requires_comment else ""
             if target == Status.IMPLEMENTED:
                 implemented_at = at
             history.append(
@@ -238,7 +242,8 @@ class LoadPlanner:
                     "from_status": source,
                     "to_status": target,
                     "actor_id": actor_id,
-                    "comment": COMMENTS.get(target, "") if transition.requires_comment else "",
+                    "comment": comment,
+                    "search_text": history_search_text(comment),
                     "created_at": at,
                 }
             )
@@ -249,11 +254,15 @@ class LoadPlanner:
         for number in range(rng.randint(1, 3)):
             submitted_at = created_at + datetime.timedelta(seconds=rng.uniform(0.5, evidence_span))
             is_link = rng.random() < 0.4
+            note = "" if is_link else rng.choice(EVIDENCE_NOTES)
+            url = f"https://example.org/load/{code.lower()}/{number + 1}" if is_link else ""
             evidence.append(
                 {
                     "kind": Evidence.Kind.LINK if is_link else Evidence.Kind.NOTE,
-                    "note": "" if is_link else rng.choice(EVIDENCE_NOTES),
-                    "url": f"https://example.org/load/{code.lower()}/{number + 1}" if is_link else "",
+                    "note": note,
+                    "url": url,
+                    # No file: the original file name is EVIDENCE_CONSTANTS' "".
+                    "search_text": evidence_search_text(note=note, original_filename="", url=url),
                     "submitted_by_id": owner_id,
                     "submitted_at": submitted_at,
                 }
@@ -324,8 +333,8 @@ REC_FIELDS = (
     "last_activity_at",
     "created_at",
 )
-HISTORY_FIELDS = ("kind", "from_status", "to_status", "actor_id", "comment", "created_at")
-EVIDENCE_FIELDS = ("kind", "note", "url", "submitted_by_id", "submitted_at")
+HISTORY_FIELDS = ("kind", "from_status", "to_status", "actor_id", "comment", "search_text", "created_at")
+EVIDENCE_FIELDS = ("kind", "note", "url", "search_text", "submitted_by_id", "submitted_at")
 # Columns with no database default that the plans leave to the model's defaults.
 HISTORY_CONSTANTS = {"changes": "{}"}
 EVIDENCE_CONSTANTS = {
