@@ -5,6 +5,7 @@ folded ``search_text`` of evidence and history (kept by the services, backfilled
 from __future__ import annotations
 
 import importlib
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -330,7 +331,7 @@ def test_migration_backfills_rows_with_an_empty_search_text(items, settings, tmp
     expected_history[kept.pk] = "already filled"
     monkeypatch.setattr(BACKFILL, "BATCH", 2)  # several batches, one of them without a change
 
-    BACKFILL.backfill_search_text(apps, None)
+    BACKFILL.backfill_search_text(apps, SimpleNamespace(connection=connection))
 
     assert dict(Evidence.objects.values_list("pk", "search_text")) == expected_evidence
     assert dict(HistoryEntry.objects.values_list("pk", "search_text")) == expected_history

