@@ -28,20 +28,17 @@ class ChangeLine:
     text: str
 
 
-def _field_label(name: str) -> str:
+def _field(name: str) -> Any:
     try:
-        field = Recommendation._meta.get_field(name)
+        return Recommendation._meta.get_field(name)
     except FieldDoesNotExist:
-        return name  # a field since removed: its recorded name is all there is
-    return str(capfirst(getattr(field, "verbose_name", name)))
+        return None  # a field since removed: its recorded name and values are all there is
 
 
-def _value_text(name: str, value: Any) -> str:
+def _value_text(field: Any, value: Any) -> str:
     if value is None or value == "":
         return EMPTY
-    try:
-        field = Recommendation._meta.get_field(name)
-    except FieldDoesNotExist:
+    if field is None:
         return str(value)
     choices = dict(getattr(field, "flatchoices", None) or ())
     if value in choices:
@@ -51,7 +48,7 @@ def _value_text(name: str, value: Any) -> str:
             return date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
         except ValueError:
             return value
-    if name == "progress":
+    if field.name == "progress":
         return f"{value}%"
     return str(value)
 
@@ -78,11 +75,13 @@ def change_lines(entry: HistoryEntry) -> list[ChangeLine]:
         return [ChangeLine(str(capfirst(Evidence._meta.verbose_name)), text)]
     lines = []
     for name, pair in changes.items():
+        field = _field(name)
+        label = str(capfirst(field.verbose_name)) if field is not None else name
         if not (isinstance(pair, list) and len(pair) == 2):
-            lines.append(ChangeLine(_field_label(name), str(pair)))
+            text = str(pair)
         elif isinstance(pair[0], list) or isinstance(pair[1], list):
-            lines.append(ChangeLine(_field_label(name), _keys_text(pair[0] or [], pair[1] or [])))
+            text = _keys_text(pair[0] or [], pair[1] or [])
         else:
-            old, new = (_value_text(name, value) for value in pair)
-            lines.append(ChangeLine(_field_label(name), f"{old} → {new}"))
+            text = " → ".join(_value_text(field, value) for value in pair)
+        lines.append(ChangeLine(label, text))
     return lines

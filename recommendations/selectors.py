@@ -251,17 +251,13 @@ def folded_search_in_python(queryset: QuerySet[_M], term: str, fields: Sequence[
     words = normalize_for_search(term).split()
     if not words:
         return queryset
-    matching = [
-        pk
-        for pk, *values in queryset.order_by().values_list("pk", *fields)
+    matching = []
+    for pk, *values in queryset.order_by().values_list("pk", *fields):
         # Joined with spaces, which no word contains: a word never matches across two fields.
-        if _contains_all(normalize_for_search(" ".join(str(v) for v in values if v is not None)), words)
-    ]
+        text = normalize_for_search(" ".join(str(v) for v in values if v is not None))
+        if all(word in text for word in words):
+            matching.append(pk)
     return queryset.filter(pk__in=matching)
-
-
-def _contains_all(text: str, words: Iterable[str]) -> bool:
-    return all(word in text for word in words)
 
 
 def recommendation_history(recommendation: Recommendation) -> QuerySet[HistoryEntry]:
