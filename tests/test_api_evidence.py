@@ -394,3 +394,21 @@ def test_a_withdrawn_file_is_downloaded_by_administrators_only(rec, owner):
     assert b"".join(response.streaming_content) == PDF
     [listed] = administrator.get(URL).json()
     assert listed["download_url"] == f"http://testserver{url}"
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [
+        ("vi", "Nội dung multipart/form-data không hợp lệ (Invalid boundary in multipart: None)."),
+        ("en", "The multipart/form-data body is invalid (Invalid boundary in multipart: None)."),
+    ],
+)
+def test_a_malformed_multipart_body_is_a_400_in_the_users_language(rec, owner, language, detail):
+    owner.preferred_language = language
+    owner.save(update_fields=["preferred_language"])
+    before = _counts()
+    # No boundary in the Content-Type: Django's parser cannot split the body.
+    response = client_for(owner).post(URL, data=b"kind=note", content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail, "code": "parse_error"}
+    assert _counts() == before

@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -109,6 +110,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # DRF's JSON parser says "JSON parse error - <Python's message>" in English whatever the
         # language; the position Python gives is kept, as it is what the sender needs to fix.
         exc = exceptions.ParseError(_("Nội dung JSON không hợp lệ (%(error)s).") % {"error": exc.__context__})
+    elif isinstance(exc, exceptions.ParseError) and isinstance(exc.__context__, MultiPartParserError):
+        # Likewise "Multipart form parse error - <Django's message>" from DRF's multipart parser.
+        exc = exceptions.ParseError(
+            _("Nội dung multipart/form-data không hợp lệ (%(error)s).") % {"error": exc.__context__}
+        )
 
     response = exception_handler(exc, context)
     if response is None:
