@@ -316,7 +316,9 @@ class Evidence(models.Model):
     )
     withdrawal_reason = models.TextField(_("lý do rút"), blank=True)
     # Note, file name and link folded by ``search.normalize_for_search``, set by the services.
-    search_text = models.TextField(editable=False, default="")
+    # The database default lets a server still running the code from before this column existed
+    # insert rows during a deploy (see migration 0007).
+    search_text = models.TextField(editable=False, default="", db_default="")
 
     class Meta:
         verbose_name = _("minh chứng")
@@ -362,8 +364,9 @@ class HistoryEntry(models.Model):
         related_name="+",
     )
     comment = models.TextField(_("ghi chú"), blank=True)
-    # The comment folded by ``search.normalize_for_search``, set by the services.
-    search_text = models.TextField(editable=False, default="")
+    # The comment folded by ``search.normalize_for_search``, set by the services. Database default:
+    # as for evidence.
+    search_text = models.TextField(editable=False, default="", db_default="")
     created_at = models.DateTimeField(_("thời điểm"), default=timezone.now, db_index=True)
 
     class Meta:

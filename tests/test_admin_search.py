@@ -359,3 +359,26 @@ def test_folding_in_python_takes_one_query_and_an_empty_term_keeps_every_row(
     with django_assert_num_queries(0):
         unchanged = selectors.folded_search_in_python(User.objects.all(), "  ", ("username",))
     assert unchanged.count() == User.objects.count() == 2
+
+
+@pytest.mark.parametrize("model", [Evidence, HistoryEntry])
+def test_rows_inserted_without_search_text_get_an_empty_one(items, settings, tmp_path, model):
+    """A server still running the code from before migration 0006 inserts rows without the
+    column while a deploy migrates: the database's default keeps those inserts working."""
+    settings.MEDIA_ROOT = tmp_path
+    services.evidence_add(recommendation=items["NQ52-01"], actor=items["owner"], kind="note", note="Báo cáo")
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(field.column)
+        for field in model._meta.concrete_fields
+        if field.name not in ("id", "search_text")
+    )
+    source = model.objects.order_by("pk").last()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {table} WHERE id = %s",  # noqa: S608 - names only
+            [source.pk],
+        )
+    inserted = model.objects.order_by("pk").last()
+    assert inserted.pk != source.pk
+    assert inserted.search_text == ""
