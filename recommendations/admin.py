@@ -648,6 +648,11 @@ class EvidenceAdmin(RoleAwareAdmin):
     list_display = ("recommendation", "kind", "summary", "submitted_by", "submitted_at", "withdrawn_at")
     list_filter = ("kind", ("withdrawn_at", admin.EmptyFieldListFilter))
     list_select_related = ("recommendation", "submitted_by")
+    # Across every item, the latest first (the item's own page lists its evidence in order);
+    # ``evidence_time_idx`` serves this order.
+    ordering = ("-submitted_at", "-id")
+    # A second COUNT(*) of the whole table for "N total" beside every search: not worth it.
+    show_full_result_count = False
     search_fields = ("recommendation__code", "note", "original_filename", "url")  # see get_search_results
     search_help_text = gettext_lazy(
         "Tìm theo mã kiến nghị, nội dung, tên tệp, đường dẫn — có dấu hay không dấu đều được."
@@ -799,8 +804,13 @@ class ReadOnlyAdmin(RoleAwareAdmin):
 @admin.register(HistoryEntry)
 class HistoryEntryAdmin(HistoryChangesDisplay, ReadOnlyAdmin):
     list_display = ("created_at", "recommendation", "kind", "from_status", "to_status", "actor", "comment")
-    list_filter = ("kind", "to_status")
+    # A date filter rather than date_hierarchy, whose list of years is a DISTINCT over every row
+    # (2 s at 4,000,000 rows, on each page load).
+    list_filter = ("created_at", "kind", "to_status")
     list_select_related = ("recommendation", "actor")
+    # As for evidence: the latest first, served by ``hist_time_idx``.
+    ordering = ("-created_at", "-id")
+    show_full_result_count = False
     fields = (
         "recommendation",
         "kind",
@@ -814,7 +824,6 @@ class HistoryEntryAdmin(HistoryChangesDisplay, ReadOnlyAdmin):
     readonly_fields = fields
     search_fields = ("recommendation__code", "comment")  # see get_search_results
     search_help_text = gettext_lazy("Tìm theo mã kiến nghị, ghi chú — có dấu hay không dấu đều được.")
-    date_hierarchy = "created_at"
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[HistoryEntry], search_term: str

@@ -324,6 +324,7 @@ class Evidence(models.Model):
         verbose_name = _("minh chứng")
         verbose_name_plural = pgettext_lazy("plural", "minh chứng")
         ordering = ["submitted_at", "id"]
+        indexes = [models.Index(fields=["submitted_at", "id"], name="evidence_time_idx")]
 
     def __str__(self) -> str:
         label = self.original_filename or self.url or self.note[:60]
@@ -367,13 +368,17 @@ class HistoryEntry(models.Model):
     # The comment folded by ``search.normalize_for_search``, set by the services. Database default:
     # as for evidence.
     search_text = models.TextField(editable=False, default="", db_default="")
-    created_at = models.DateTimeField(_("thời điểm"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("thời điểm"), default=timezone.now)
 
     class Meta:
         verbose_name = _("lịch sử")
         verbose_name_plural = pgettext_lazy("plural", "lịch sử")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["recommendation", "created_at"], name="hist_rec_time_idx")]
+        indexes = [
+            models.Index(fields=["recommendation", "created_at"], name="hist_rec_time_idx"),
+            # The history list's order (and the reports' range scans on created_at).
+            models.Index(fields=["created_at", "id"], name="hist_time_idx"),
+        ]
 
     def __str__(self) -> str:
         if self.kind == self.Kind.STATUS:
