@@ -187,22 +187,46 @@ def test_completion_rate_is_null_when_only_rejected_items():
 def test_overdue_list_longest_first(catalogue):
     owner = owner_user(OrganizationFactory(code="MIC"), first_name="Bình", last_name="Trần")
     Recommendation.objects.filter(code="C-1").update(owner=owner)
-    rows = _get("overdue/")
+    page = _get("overdue/")
+    assert (page["count"], page["next"], page["previous"]) == (2, None, None)
+    rows = page["results"]
     assert [(r["code"], r["days_overdue"], r["status"]) for r in rows] == [
         ("C-1", 40, "blocked"),
         ("M-2", 3, "in_progress"),
     ]
     assert rows[0]["owner"] == {"id": owner.pk, "name": "Bình Trần", "email": None}
     assert rows[0]["owner_organization"] == {"code": "MIC", "name": "Bộ TT&TT"}
-    assert [r["code"] for r in _get("overdue/?owner_organization=MOFA")] == ["M-2"]
-    assert _get("overdue/?owner_organization=IDLE") == []
+    assert [r["code"] for r in _get("overdue/?owner_organization=MOFA")["results"]] == ["M-2"]
+    assert _get("overdue/?owner_organization=IDLE") == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_overdue_list_is_paginated_in_json_and_whole_in_spreadsheets(catalogue):
+    for n in range(3):
+        RecommendationFactory(code=f"L-{n}", status="in_progress", due_date=TODAY - (50 + n) * DAY)
+    first = _get("overdue/?page_size=2")
+    assert first["count"] == 5
+    assert [r["code"] for r in first["results"]] == ["L-2", "L-1"]
+    assert first["next"].endswith("/api/v1/reports/overdue/?page=2&page_size=2")
+    second = _get("overdue/?page=2&page_size=2")
+    assert [r["code"] for r in second["results"]] == ["L-0", "C-1"]
+    assert [r["code"] for r in _get("overdue/?page=3&page_size=2")["results"]] == ["M-2"]
+    csv = client_for(reader_user()).get("/api/v1/reports/overdue/?format=csv&page_size=2")
+    codes = [line.split(",")[0] for line in csv.content.decode("utf-8-sig").splitlines()[1:]]
+    assert codes == ["L-2", "L-1", "L-0", "C-1", "M-2"]
+    past_the_end = client_for(reader_user()).get("/api/v1/reports/overdue/?page=9")
+    assert past_the_end.status_code == 404
 
 
 def test_overdue_shows_emails_to_administrators_only(catalogue):
     owner = owner_user(OrganizationFactory(code="MIC"), email="binh@example.org")
     Recommendation.objects.filter(code="C-1").update(owner=owner)
-    assert _get("overdue/")[0]["owner"]["email"] is None
-    assert _get("overdue/", admin_user())[0]["owner"]["email"] == "binh@example.org"
+    assert _get("overdue/")["results"][0]["owner"]["email"] is None
+    assert _get("overdue/", admin_user())["results"][0]["owner"]["email"] == "binh@example.org"
 
 
 # --- Progress over time -----------------------------------------------------------------------------
@@ -355,8 +379,10 @@ def test_reports_run_a_constant_number_of_queries(report, fmt):
         assert response.status_code == 200
         counts.append(len(queries))
     # token + groups, then one aggregate; two for the weekly report (before, and by week) and
-    # for the status counts by organization or source (grouped by id, then the names).
-    expected = 4 if report in {"progress-weekly", "status-by-organization", "status-by-source"} else 3
+    # for the status counts by organization or source (grouped by id, then the names); the
+    # overdue items' page and their count in JSON.
+    two_queries = {"progress-weekly", "status-by-organization", "status-by-source"}
+    expected = 4 if report in two_queries or (report, fmt) == ("overdue", "json") else 3
     assert counts == [expected, expected]
 
 

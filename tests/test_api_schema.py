@@ -96,6 +96,21 @@ def test_schema_and_swagger_ui_are_served_to_anyone():
     assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in docs.content
 
 
+@pytest.mark.django_db
+def test_each_reports_example_shows_rows_as_the_report_returns_them():
+    document = APIClient().get("/api/schema/?format=json").json()
+    reports = {
+        path: item["get"] for path, item in document["paths"].items() if path.startswith("/api/v1/reports/")
+    }
+    assert len(reports) == 6
+    for path, operation in reports.items():
+        [example] = operation["responses"]["200"]["content"]["application/json"]["examples"].values()
+        value = example["value"]
+        rows = value["results"] if path == "/api/v1/reports/overdue/" else value  # the one paginated report
+        assert isinstance(rows, list) and rows, path
+        assert all(isinstance(row, dict) for row in rows), path
+
+
 # --- Schemathesis --------------------------------------------------------------------------------
 
 # Checks chosen deliberately:
