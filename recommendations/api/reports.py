@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,7 +35,7 @@ from .views import TrackerAPIView
 
 
 class ReportView(TrackerAPIView):
-    pagination_class = None
+    pagination_class: type[BasePagination] | None = None
 
     def rows(self) -> Any:
         """The report's rows; each report view names its selector here."""
