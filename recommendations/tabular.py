@@ -15,12 +15,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from .models import Recommendation
+from .xlsx import write_workbook
 
 EXPORT_COLUMNS = (
     "code",
@@ -94,14 +93,9 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], *, title: str = "data") -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value) for value in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # Text is stored as text, never as a formula (the writer never writes formulas, but a
+    # spreadsheet program re-evaluates an edited cell).
+    return write_workbook(header, ([escape_formula(value) for value in row] for row in rows), title=title)
 
 
 def _cell_text(value: Any) -> Any:
@@ -110,16 +104,6 @@ def _cell_text(value: Any) -> Any:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
-
-
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    # Text is stored as text, never as a formula, and without the control characters that the
-    # XLSX format cannot hold.
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", escape_formula(value)))
-    cell.data_type = "s"
-    return cell
 
 
 def read_table(content: bytes, filename: str) -> list[dict[str, Any]]:
