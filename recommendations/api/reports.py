@@ -1,6 +1,6 @@
 """Report endpoints: each is one database aggregation (see ``selectors`` "Reports"), as JSON, CSV
 or XLSX. Reports are short (one row per organization, source, theme or week) and are not
-paginated, except the overdue items: a list of items, as long as the catalogue is late (170,000 of
+paginated, except the overdue items: a list of items, as long as the catalogue is late (96,000 of
 the benchmark's 1,000,000), paginated in JSON as the recommendations are, and whole in a
 spreadsheet."""
 
