@@ -58,7 +58,7 @@ def test_a_number_that_is_not_finite_is_written_as_text():
     assert rows[1] == ["nan", "inf"]
 
 
-def test_dates_and_times_are_dates_in_the_sheet(settings):
+def test_dates_and_times_are_dates_in_the_sheet():
     hanoi = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
     row = [
         datetime.date(2026, 12, 31),
