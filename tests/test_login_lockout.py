@@ -1,13 +1,20 @@
 """Admin login throttling (django-axes): failures lock one username from one address, never a whole
-address (a ministry behind one NAT address) nor a user everywhere; the lock-out page is a 429 in the
-admin's look and the person's language, saying how long to wait and whom to ask."""
+address (a ministry behind one NAT address) nor a user everywhere, unless one address fails for
+many usernames (password spraying), past a higher limit; the lock-out page is a 429 in the admin's
+look and the person's language, saying how long to wait and whom to ask."""
 
 from __future__ import annotations
 
+import datetime
+import io
+
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import owner_user
 
@@ -116,3 +123,88 @@ def test_the_lock_out_page_text_is_english_in_english():
     assert "<h1>Sign-in temporarily locked</h1>" in html
     assert "Try again in 60 minutes." in html
     assert "Tạm khóa" not in html and "phút" not in html and "quản trị viên" not in html
+
+
+# --- One address against many usernames (password spraying) -------------------------------------
+
+
+def spray(address: str, usernames: list[str]) -> list[int]:
+    """One wrong password for each username from ``address``: the answers' status codes."""
+    client = Client()
+    return [sign_in(client, username, "wrong", address).status_code for username in usernames]
+
+
+def test_the_address_limit_is_above_the_pairs_and_set_by_the_handler():
+    assert settings.AXES_HANDLER == "tracker.login_lockout.PairAndAddressHandler"
+    assert settings.AXES_ADDRESS_FAILURE_LIMIT == 30
+    assert settings.AXES_ADDRESS_FAILURE_LIMIT > settings.AXES_FAILURE_LIMIT
+
+
+def test_failures_for_many_usernames_lock_the_address_for_everyone(settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 5
+    colleague = owner_user(username="tran.thi.b")
+    # One guess per account stays far below the pair's limit, but the address reaches its own.
+    assert spray(ADDRESS_A, [f"user{n}" for n in range(5)]) == [200, 200, 200, 200, 429]
+    client = Client()
+    response = sign_in(client, colleague.username, PASSWORD, ADDRESS_A)
+    assert response.status_code == 429
+    assert not signed_in(client)
+    html = response.content.decode()
+    assert "địa chỉ mạng này đã bị tạm khóa với mọi tài khoản" in html
+    assert "tài khoản “tran.thi.b”" not in html  # not the pair's message
+    assert "Hãy thử lại sau 60 phút." in html
+    # Other addresses are not affected.
+    elsewhere = Client()
+    assert sign_in(elsewhere, colleague.username, PASSWORD, ADDRESS_B).status_code == 302
+    assert signed_in(elsewhere)
+
+
+def test_the_address_lock_page_in_english(settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 3
+    spray(ADDRESS_A, ["a", "b", "c"])
+    client = Client()
+    client.cookies["django_language"] = "en"
+    html = sign_in(client, owner_user().username, PASSWORD, ADDRESS_A).content.decode()
+    assert "Sign-in from this network address is temporarily locked for every account" in html
+    assert "Try again in 60 minutes." in html
+    assert "tạm khóa" not in html
+
+
+def test_below_the_address_limit_colleagues_still_sign_in(settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 5
+    colleague = owner_user(username="tran.thi.b")
+    assert spray(ADDRESS_A, ["a", "b", "c", "d"]) == [200, 200, 200, 200]
+    client = Client()
+    assert sign_in(client, colleague.username, PASSWORD, ADDRESS_A).status_code == 302
+    assert signed_in(client)
+
+
+def test_failures_older_than_the_cool_off_no_longer_count(settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 5
+    colleague = owner_user(username="tran.thi.b")
+    spray(ADDRESS_A, [f"user{n}" for n in range(5)])
+    AccessAttempt.objects.filter(ip_address=ADDRESS_A).update(
+        attempt_time=timezone.now() - datetime.timedelta(hours=settings.AXES_COOLOFF_TIME, minutes=1)
+    )
+    client = Client()
+    assert sign_in(client, colleague.username, PASSWORD, ADDRESS_A).status_code == 302
+    assert signed_in(client)
+
+
+def test_an_administrator_lifts_the_address_lock(settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 5
+    colleague = owner_user(username="tran.thi.b")
+    spray(ADDRESS_A, [f"user{n}" for n in range(5)])
+    assert sign_in(Client(), colleague.username, PASSWORD, ADDRESS_A).status_code == 429
+    call_command("axes_reset_ip", ADDRESS_A, stdout=io.StringIO())
+    client = Client()
+    assert sign_in(client, colleague.username, PASSWORD, ADDRESS_A).status_code == 302
+    assert signed_in(client)
+
+
+def test_zero_turns_the_address_limit_off(settings):
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 0
+    colleague = owner_user(username="tran.thi.b")
+    assert 429 not in spray(ADDRESS_A, [f"user{n}" for n in range(12)])
+    client = Client()
+    assert sign_in(client, colleague.username, PASSWORD, ADDRESS_A).status_code == 302

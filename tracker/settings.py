@@ -260,6 +260,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # pair, not either one: a whole ministry behind one NAT address is not locked out by one person's
 # typing, nor is a user locked out everywhere by someone guessing their password elsewhere).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+# Against one address trying a few passwords on every account (password spraying): this many
+# failures from one address, all usernames together, lock that address for every username
+# (tracker/login_lockout.py); 0 turns it off. Three times the pair's limit, so that colleagues'
+# ordinary mistakes behind one NAT address stay well below it; raise it for a large office.
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
+AXES_HANDLER = "tracker.login_lockout.PairAndAddressHandler"
 AXES_COOLOFF_TIME = 1  # hours, counted from the last attempt
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # A page in the admin's look and the person's language that says how long to wait and whom to ask.
