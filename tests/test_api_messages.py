@@ -1,16 +1,20 @@
 """DRF's own error messages answer in Vietnamese too: our catalogue carries every one of them
-(``recommendations/api/drf_messages.py``), since DRF's Vietnamese catalogue has only a few."""
+(``recommendations/api/drf_messages.py``), since DRF's Vietnamese catalogue has only a few; and
+the Django messages its Vietnamese catalogue leaves untranslated (``recommendations/django_messages.py``)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+import django
 import pytest
 import rest_framework
 from django.utils import translation
 
 from recommendations.api.drf_messages import DRF_MESSAGES
+from recommendations.django_messages import DJANGO_MESSAGES
 from tests.factories import RecommendationFactory, owner_user
 from tests.test_api_common import client_for
 
@@ -102,3 +106,72 @@ def test_authentication_errors_are_in_vietnamese_by_default():
     client = client_for(None)
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     assert client.get("/api/v1/recommendations/").json()["detail"] == "Token không hợp lệ."
+
+
+# --- Django's own messages that its Vietnamese catalogue leaves untranslated ---------------------
+
+
+def django_catalogue(language: str) -> dict[str, str]:
+    """msgid → msgstr of the installed Django's ``.po`` for ``language`` (singular entries)."""
+    path = Path(django.__file__).parent / "conf" / "locale" / language / "LC_MESSAGES" / "django.po"
+    entries: dict[str, str] = {}
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        parts: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            if line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgctxt ")):
+                key, _space, line = line.partition(" ")
+                parts[key] = ""
+            if key is not None and line.startswith('"'):
+                parts[key] += ast.literal_eval(line)
+        if "msgid" in parts and "msgstr" in parts and "msgctxt" not in parts:
+            entries[parts["msgid"]] = parts["msgstr"]
+    return entries
+
+
+def test_the_django_list_is_djangos_own_untranslated_messages():
+    vietnamese = django_catalogue("vi")
+    assert [m for m in DJANGO_MESSAGES if m not in vietnamese] == []  # exactly Django's msgids
+    # Untranslated there (a Django upgrade that translates one makes ours redundant, not wrong).
+    assert [m for m in DJANGO_MESSAGES if vietnamese[m]] == []
+    assert len(DJANGO_MESSAGES) == len(set(DJANGO_MESSAGES))
+
+
+def test_every_django_message_has_a_vietnamese_translation_keeping_its_placeholders():
+    placeholder = re.compile(r"%\([a-z_]+\)[sdr]|\{[a-z_]+\}|<[^>]+>")
+    with translation.override("vi"):
+        for msgid in DJANGO_MESSAGES:
+            translated = translation.gettext(msgid)
+            assert translated != msgid, msgid
+            assert sorted(placeholder.findall(translated)) == sorted(placeholder.findall(msgid)), msgid
+    with translation.override("en"):
+        assert [m for m in DJANGO_MESSAGES if translation.gettext(m) != m] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("vi", "Không được chứa ký tự NUL (ký tự rỗng)."), ("en", "Null characters are not allowed.")],
+)
+def test_a_nul_character_is_refused_in_the_users_language(language, message):
+    owner = owner_user(preferred_language=language)
+    RecommendationFactory(code="M-1", owner_organization=owner.organization)
+    response = client_for(owner).patch("/api/v1/recommendations/M-1/", {"title": "a\x00b"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"title": [message]}
+
+
+@pytest.mark.parametrize(("language", "message"), [("vi", "Không tìm thấy."), ("en", "Not found.")])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/recommendations/NOPE/",
+        "/api/v1/recommendations/NOPE/history/",
+        "/api/v1/sources/999/",
+        "/api/v1/organizations/NOPE/",
+    ],
+)
+def test_an_unknown_code_is_not_found_in_the_users_language(language, message, path):
+    """Not Django's "No Recommendation matches the given query.", in English, naming a class."""
+    response = client_for(owner_user(preferred_language=language)).get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": message, "code": "not_found"}

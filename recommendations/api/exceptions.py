@@ -13,6 +13,7 @@ Every error body has the same shape, documented as ``Error`` in the schema::
 - Django's ``ValidationError`` (from a service's ``full_clean``) → 400 with field errors;
 - a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` → 413, too many form fields or files → 400 (Django
   raises these while DRF reads the body, and would answer with its HTML error page);
+- an unknown code or id → 404 with DRF's translated "not found", not Django's English text;
 - DRF's own errors keep their status (400, 401, 403, 404, 405, 406, 413, 415, 429).
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -115,6 +117,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = exceptions.ParseError(
             _("Nội dung multipart/form-data không hợp lệ (%(error)s).") % {"error": exc.__context__}
         )
+
+    if isinstance(exc, Http404):
+        # get_object_or_404's "No Recommendation matches the given query." is untranslated and
+        # names a model class; DRF would pass it on as the detail.
+        exc = exceptions.NotFound()
 
     response = exception_handler(exc, context)
     if response is None:
