@@ -16,7 +16,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -323,9 +323,14 @@ class RecommendationAdmin(RoleAwareAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if "owner" in form.base_fields:
             # Owners pick among the active people of the item's organization.
-            people = User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+            choosable = Q(is_active=True)
             if obj is not None and not roles.is_administrator(request.user):
-                people = people.filter(organization_id=obj.owner_organization_id)
+                choosable &= Q(organization_id=obj.owner_organization_id)
+            if obj is not None and obj.owner_id is not None:
+                # The current owner stays a choice even once deactivated or moved elsewhere: left
+                # out, the select would post nothing and any save would clear the person in charge.
+                choosable |= Q(pk=obj.owner_id)
+            people = User.objects.filter(choosable).order_by("last_name", "first_name", "username")
             form.base_fields["owner"].queryset = people  # type: ignore[attr-defined]
         return form
 

@@ -59,6 +59,10 @@ class RecommendationAdminForm(forms.ModelForm):
                     % {"current": current, "loaded": loaded},
                     code="stale",
                 )
+        if self.instance.pk and not {"owner", "owner_organization"} & set(self.changed_data):
+            # As the service: the pair is checked when it changes. A person in charge who has since
+            # left or moved does not block other edits (evidence, a new due date).
+            return cleaned
         owner = cleaned.get("owner", self.instance.owner if self.instance.pk else None)
         organization = cleaned.get(
             "owner_organization", self.instance.owner_organization if self.instance.pk else None

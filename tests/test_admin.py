@@ -512,3 +512,48 @@ def test_the_items_page_links_submitted_files_to_the_download_view(client, submi
         page = client.get(change_url(rec)).content.decode()
         assert "bao-cao.pdf" in page
         assert (f'href="{download}"' in page) is linked, viewer
+
+
+@pytest.mark.parametrize("editor_role", ["owner", "administrator"])
+@pytest.mark.parametrize("since", ["deactivated", "moved to another organization"])
+def test_an_owner_no_longer_choosable_stays_in_charge_when_the_item_is_saved(
+    client, catalogue, mofa, editor_role, since
+):
+    """Left out of the select, the browser would post no owner, and a title-only save would
+    clear the person in charge without anyone choosing to."""
+    rec = catalogue["FPT-01"]
+    person = owner_user(mofa, username="departed")
+    services.recommendation_update(recommendation=rec, actor=admin_user(), changes={"owner": person})
+    if since == "deactivated":
+        person.is_active = False
+    else:
+        person.organization = OrganizationFactory(code="VTL")
+    person.save()
+    client.force_login(owner_user(mofa) if editor_role == "owner" else admin_user())
+    page = client.get(change_url(rec))
+    owner_field = page.context["adminform"].form["owner"]
+    assert owner_field.value() == person.pk
+    assert f'<option value="{person.pk}" selected>' in str(owner_field)
+    form = page.context["adminform"].form
+    data = {
+        **{
+            name: "" if form[name].value() is None else form[name].value()
+            for name in ("title_en", "priority", "horizon", "due_date", "progress", "owner_organization")
+            if name in form.fields
+        },
+        "title": "Chỉ sửa tiêu đề",
+        "owner": person.pk,  # what the browser posts for the select as rendered
+        "loaded_version": form.initial["loaded_version"],
+        "evidence-2-TOTAL_FORMS": "0",
+        "evidence-2-INITIAL_FORMS": "0",
+        **READ_ONLY_INLINES,
+    }
+    response = client.post(change_url(rec), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rec.refresh_from_db()
+    assert (rec.title, rec.owner) == ("Chỉ sửa tiêu đề", person)
+    assert "owner" not in rec.history.filter(kind=HistoryEntry.Kind.UPDATED).latest("id").changes
+    # Not a choice on another item of the organization (an administrator may still pick a moved,
+    # active person, whom the owner check then refuses).
+    other_choices = client.get(change_url(catalogue["NQ52-01"])).context["adminform"].form.fields["owner"]
+    assert (person in other_choices.queryset) == (since != "deactivated" and editor_role == "administrator")
