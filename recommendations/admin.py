@@ -857,10 +857,10 @@ class ReminderDeliveryAdmin(ReadOnlyAdmin):
         "sent_at",
     )
 
+    # Administrators only: the log names every recipient and is searchable by email address,
+    # which readers and owners may not look up (the user list and the API hide it from them).
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return roles.is_administrator(request.user) or super(RoleAwareAdmin, self).has_view_permission(
-            request, obj
-        )
+        return roles.is_administrator(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

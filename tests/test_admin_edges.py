@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from recommendations import services
-from recommendations.models import Evidence, HistoryEntry, Recommendation, Theme
+from recommendations.models import Evidence, HistoryEntry, Recommendation, ReminderDelivery, Theme
 from recommendations.workflow import Status
 from tests.factories import (
     OrganizationFactory,
@@ -351,3 +351,22 @@ def test_refusals_shown_by_the_admin_never_carry_python_field_names():
     error = ValidationError({"title": "Quá dài.", "evidence": "Thiếu.", "__all__": "Không lưu được."})
     assert _describe(error, Recommendation) == "Tiêu đề: Quá dài.; Thiếu.; Không lưu được."
     assert _describe(ValidationError({"withdrawal_reason": "Đã rút."})) == "Đã rút."
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("reader", False), ("owner", False), ("administrator", True)])
+def test_only_administrators_see_the_reminder_delivery_log(client, role, allowed):
+    """It names every recipient and searches by email address, which others may not look up."""
+    recipient = owner_user(email="private.address@example.org")
+    delivery = ReminderDelivery.objects.create(
+        recipient=recipient, period="2026-W48", kind=ReminderDelivery.Kind.DIGEST
+    )
+    user = {"reader": reader_user, "owner": owner_user, "administrator": admin_user}[role]()
+    client.force_login(user)
+    changelist = reverse("admin:recommendations_reminderdelivery_changelist")
+    search = client.get(changelist, {"q": "private.address@example.org"})
+    detail = client.get(reverse("admin:recommendations_reminderdelivery_change", args=[delivery.pk]))
+    index = client.get(reverse("admin:index"))
+    assert (search.status_code, detail.status_code) == ((200, 200) if allowed else (403, 403))
+    if allowed:
+        assert search.context["cl"].result_count == 1
+    assert (changelist in index.content.decode()) == allowed
