@@ -1,7 +1,8 @@
 """CSV and XLSX for recommendations: reading uploaded tables and writing exports.
 
 Writing escapes cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR), so an
-exported quote can never execute in the reader's spreadsheet.
+exported quote can never execute in the reader's spreadsheet. Text that already starts with "'"
+is escaped as well, so that reading can strip exactly the "'" that writing added.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ EXPORT_COLUMNS = (
     "quote",
 )
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What escape_formula puts a "'" before: a formula character, or a "'" (else "'-" written as is
+# would read back as "-").
+ESCAPED_PREFIXES = (*FORMULA_PREFIXES, "'")
 # Key under which read_table keeps each row's line number in the file, for error messages.
 ROW_NUMBER = "_row"
 
@@ -51,7 +55,9 @@ class TableError(ValueError):
 
 
 def escape_formula(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Put a "'" before text that starts with a formula character or with "'"; ``_unescape``
+    undoes it."""
+    if isinstance(value, str) and value.startswith(ESCAPED_PREFIXES):
         return "'" + value
     return value
 
@@ -143,7 +149,9 @@ def read_table(content: bytes, filename: str) -> list[dict[str, Any]]:
 
 
 def _unescape(value: Any) -> Any:
-    # Undo escape_formula so that a file exported here imports back unchanged.
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in FORMULA_PREFIXES:
+    # Undo escape_formula so that a file exported here imports back unchanged: strip one "'" when
+    # it is followed by a character escape_formula escapes (a "'" alone, or before other text, is
+    # not one that writing added, so it stays).
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(ESCAPED_PREFIXES):
         return value[1:]
     return value

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from recommendations import services
 from recommendations.models import HistoryEntry, Recommendation
-from recommendations.tabular import EXPORT_COLUMNS, escape_formula
+from recommendations.tabular import EXPORT_COLUMNS, _unescape, escape_formula
 from tests.factories import (
     OrganizationFactory,
     RecommendationFactory,
@@ -271,3 +271,37 @@ def test_escape_formula():
         "plain",
         5,
     ]
+
+
+# Text that already starts with "'" is escaped too, so that reading strips exactly the "'" that
+# writing added: without it, "'-' là ký hiệu tạm" came back as "-' là ký hiệu tạm".
+APOSTROPHE_VALUES = ["'", "'=", "''", "'-' là ký hiệu tạm", "=1+1", "-", "Chiến lược"]
+
+
+def test_escape_and_unescape_are_inverse():
+    assert [escape_formula(v) for v in ["'", "'=", "''", "'a", "a'"]] == ["''", "''=", "'''", "''a", "a'"]
+    for value in [*APOSTROPHE_VALUES, "'a", "'''", "'\t", "\t", "\r", "@a", "+1", "", 5, None]:
+        assert _unescape(escape_formula(value)) == value
+    # A "'" that writing never adds (not before a formula character or "'") is kept.
+    assert [_unescape(v) for v in ["'", "'a", "a'=", "'=x", "''x"]] == ["'", "'a", "a'=", "=x", "'x"]
+
+
+@pytest.mark.parametrize(
+    ("action", "filename"), [("export_csv", "export.csv"), ("export_xlsx", "export.xlsx")]
+)
+@pytest.mark.parametrize("title", APOSTROPHE_VALUES)
+def test_an_untouched_export_imports_back_unchanged_whatever_the_title_starts_with(
+    client, setup, action, filename, title
+):
+    rec = setup["rec"]
+    Recommendation.objects.filter(pk=rec.pk).update(title=title)
+    client.force_login(admin_user())
+    exported = _export(client, action, [rec.pk]).content
+    before = state()
+    response = client.post(IMPORT_URL, {"file": SimpleUploadedFile(filename, exported)}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == [
+        "Đã nhập: 0 kiến nghị mới, 0 cập nhật, 1 không đổi."
+    ]
+    assert state() == before
+    rec.refresh_from_db()
+    assert (rec.title, rec.version) == (title, 1)
