@@ -7,6 +7,7 @@ import csv
 import datetime
 import io
 import json
+import zoneinfo
 from typing import Any
 
 import openpyxl
@@ -15,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from recommendations import services
+from recommendations.models import Recommendation
 from tests.factories import OrganizationFactory, RecommendationFactory, ThemeFactory, admin_user, owner_user
 from tests.test_api_common import client_for
 
@@ -23,6 +25,13 @@ DAY = datetime.timedelta(days=1)
 pytestmark = pytest.mark.django_db
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The serializers' DateField and DateTimeField columns (by their last dotted part): in XLSX they
+# are real dates, datetimes in the local time zone (Excel has none); in CSV, JSON's ISO text.
+DATE_COLUMNS = frozenset({"due_date", "published_on", "week_start", "week_end"})
+DATETIME_COLUMNS = frozenset(
+    {"completed_at", "last_activity_at", "submitted_at", "withdrawn_at", "created_at"}
+)
+LOCAL_ZONE = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
@@ -92,9 +101,31 @@ def expected_csv_cell(value: Any) -> str:
     return _text(value)
 
 
-def expected_xlsx_cell(value: Any) -> Any:
+class _Moment:
+    """A datetime read back from XLSX: openpyxl rounds the stored serial to the millisecond."""
+
+    def __init__(self, value: datetime.datetime) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, datetime.datetime) or other.tzinfo is not None:
+            return False
+        return abs(other - self.value) <= datetime.timedelta(microseconds=500)
+
+    def __repr__(self) -> str:
+        return f"about {self.value!r}"
+
+
+def expected_xlsx_cell(column: str, value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
+    name = column.rsplit(".", 1)[-1]
+    if name in DATE_COLUMNS:
+        return datetime.datetime.combine(datetime.date.fromisoformat(value), datetime.time())
+    if name in DATETIME_COLUMNS:
+        moment = datetime.datetime.fromisoformat(value)
+        assert moment.tzinfo is not None, (column, value)
+        return _Moment(moment.astimezone(LOCAL_ZONE).replace(tzinfo=None))
     # Control characters cannot be stored in XLSX; an empty text is an empty cell.
     return _text(value).replace("\x01", "") or None
 
@@ -139,7 +170,59 @@ def test_csv_and_xlsx_hold_the_same_rows_as_json(data, url):
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_response.content)).active
     xlsx_header, *xlsx_table = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert xlsx_header == header
-    assert xlsx_table == [[expected_xlsx_cell(_dig(row, column)) for column in header] for row in rows]
+    assert xlsx_table == [
+        [expected_xlsx_cell(column, _dig(row, column)) for column in header] for row in rows
+    ]
+
+
+def _xlsx_sheet(client, url: str) -> tuple[list[str], list[list[Any]]]:
+    response = client.get(url)
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header, *rows = list(sheet.iter_rows())
+    return [cell.value for cell in header], rows
+
+
+def _local(moment: datetime.datetime) -> datetime.datetime:
+    return moment.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+def test_xlsx_dates_and_datetimes_are_real_dates(data):
+    """The renderers get JSON's ISO text; XLSX writes date and datetime columns as dates with a
+    date format, datetimes as the local time (Asia/Ho_Chi_Minh), while CSV keeps the text."""
+    client = client_for(admin_user())
+    records = {rec.code: rec for rec in Recommendation.objects.all()}
+
+    header, rows = _xlsx_sheet(client, "/api/v1/recommendations/?ordering=code&format=xlsx")
+    assert len(rows) == 3
+    for row in rows:
+        rec = records[row[header.index("code")].value]
+        due, activity = row[header.index("due_date")], row[header.index("last_activity_at")]
+        assert due.is_date and due.number_format == "yyyy-mm-dd", due.value
+        assert due.value.date() == rec.due_date
+        assert activity.is_date and activity.number_format == "yyyy-mm-dd hh:mm:ss", activity.value
+        assert activity.value.tzinfo is None
+        assert abs(activity.value - _local(rec.last_activity_at)) <= datetime.timedelta(microseconds=500)
+
+    header, rows = _xlsx_sheet(client, "/api/v1/reports/overdue/?format=xlsx")
+    assert [row[header.index("code")].value for row in rows] == ["X-2"]
+    due = rows[0][header.index("due_date")]
+    assert due.is_date and due.value == datetime.datetime.combine(TODAY - DAY, datetime.time())
+    assert rows[0][header.index("last_activity_at")].is_date
+
+    weeks = client.get("/api/v1/reports/progress-weekly/?weeks=3").json()
+    header, rows = _xlsx_sheet(client, "/api/v1/reports/progress-weekly/?weeks=3&format=xlsx")
+    assert len(rows) == len(weeks) == 3
+    for row, week in zip(rows, weeks, strict=True):
+        start, end = row[header.index("week_start")], row[header.index("week_end")]
+        assert start.is_date and end.is_date
+        assert start.value.date() == datetime.date.fromisoformat(week["week_start"])
+        assert start.value.weekday() == 0 and end.value - start.value == 6 * DAY
+
+    # CSV keeps JSON's ISO text.
+    text = client.get("/api/v1/reports/overdue/?format=csv").content.decode("utf-8-sig")
+    csv_header, csv_row = list(csv.reader(io.StringIO(text)))
+    assert csv_row[csv_header.index("due_date")] == (TODAY - DAY).isoformat()
 
 
 def test_formula_like_text_is_neutralised_and_never_a_formula(data):
