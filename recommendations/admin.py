@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from . import roles, selectors, services
 from .errors import DomainError
 from .forms import (
+    VERSION_MISSING,
     BulkTransitionForm,
     EvidenceInlineForm,
     ImportForm,
@@ -505,12 +506,19 @@ class RecommendationAdmin(RoleAwareAdmin):
             if form.is_valid():
                 done, refused = [], []
                 for rec in queryset.order_by("code"):
+                    version = form.listed_version(rec.pk)
+                    if version is None:
+                        refused.append(
+                            _("%(code)s: %(reason)s") % {"code": rec.code, "reason": VERSION_MISSING}
+                        )
+                        continue
                     try:
                         services.recommendation_transition(
                             recommendation=rec.pk,
                             actor=request.user,  # type: ignore[arg-type]
                             to_status=form.cleaned_data["to_status"],
                             comment=form.cleaned_data["comment"],
+                            expected_version=version,
                         )
                     except DomainError as error:
                         # One message per item: identical reasons would not say which item they are about.

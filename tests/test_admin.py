@@ -4,6 +4,7 @@ form and action, evidence, and organization scoping."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from recommendations import services
+from recommendations.forms import VERSION_MISSING
 from recommendations.models import Evidence, HistoryEntry, Recommendation, Theme
 from recommendations.workflow import Status
 from tests.factories import (
@@ -232,6 +234,11 @@ def test_workflow_form_with_stale_version_is_refused(client, catalogue, mofa):
     assert (rec.status, rec.version) == (Status.ACCEPTED, 2)
 
 
+def listed_versions(recs) -> dict[str, str]:
+    """What the bulk action's confirmation page sends back: the version it listed for each item."""
+    return {f"version_{rec.pk}": str(rec.version) for rec in recs}
+
+
 def test_bulk_action_transitions_each_item_and_reports_refusals(client, catalogue, mofa):
     user = owner_user(mofa)
     client.force_login(user)
@@ -244,6 +251,7 @@ def test_bulk_action_transitions_each_item_and_reports_refusals(client, catalogu
             "to_status": "accepted",
             "comment": "",
             "apply": "1",
+            **listed_versions(catalogue.values()),
         },
         follow=True,
     )
@@ -262,6 +270,56 @@ def test_bulk_action_first_shows_a_confirmation_page(client, catalogue):
     assert response.status_code == 200
     assert "FPT-01" in response.content.decode()
     assert Recommendation.objects.get(code="FPT-01").status == Status.PROPOSED
+
+
+def test_the_bulk_action_refuses_an_item_changed_since_its_confirmation_page(client, catalogue, mofa):
+    """No silent overwrite: a colleague's change made meanwhile stays, and the refusal names it."""
+    client.force_login(admin_user())
+    selected = [catalogue["NQ52-01"], catalogue["FPT-01"]]
+    ids = [rec.pk for rec in selected]
+    page = client.post(CHANGELIST, {"action": "transition_selected", "_selected_action": ids})
+    shown = dict(re.findall(r'name="(version_\d+)" value="(\d+)"', page.content.decode()))
+    assert shown == listed_versions(selected)
+    services.recommendation_transition(
+        recommendation=catalogue["FPT-01"],
+        actor=owner_user(mofa),
+        to_status="rejected",
+        comment="Trùng NQ52-01",
+    )
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "transition_selected",
+            "_selected_action": ids,
+            "to_status": "accepted",
+            "apply": "1",
+            **shown,
+        },
+        follow=True,
+    )
+    statuses = dict(Recommendation.objects.filter(pk__in=ids).values_list("code", "status"))
+    assert statuses == {"NQ52-01": "accepted", "FPT-01": "rejected"}
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("FPT-01: ") and "đã được người khác cập nhật" in m for m in messages), messages
+    assert "Đã chuyển trạng thái 1 kiến nghị: NQ52-01." in messages
+
+
+def test_the_bulk_action_refuses_items_whose_listed_version_is_missing(client, catalogue):
+    client.force_login(admin_user())
+    rec = catalogue["FPT-01"]
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "transition_selected",
+            "_selected_action": [rec.pk],
+            "to_status": "accepted",
+            "apply": "1",
+        },
+        follow=True,
+    )
+    rec.refresh_from_db()
+    assert (rec.status, rec.version) == (Status.PROPOSED, 1)
+    assert [str(m) for m in response.context["messages"]] == [f"FPT-01: {VERSION_MISSING}"]
 
 
 def test_saving_the_change_form_goes_through_the_service_with_history(client, catalogue, mofa):

@@ -18,6 +18,7 @@ from tests.factories import (
     owner_user,
     reader_user,
 )
+from tests.test_admin import listed_versions
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +92,7 @@ def test_each_refusal_of_the_bulk_action_names_its_item(client, items):
             "to_status": "rejected",
             "comment": "",
             "apply": "1",
+            **listed_versions(items.values()),
         },
         follow=True,
     )
@@ -112,6 +114,7 @@ def test_the_bulk_action_reports_successes_and_named_refusals_together(client, i
             "to_status": "accepted",
             "comment": "",
             "apply": "1",
+            **listed_versions([items["FPT-01"], other]),
         },
         follow=True,
     )
