@@ -615,3 +615,32 @@ def test_an_owner_no_longer_choosable_stays_in_charge_when_the_item_is_saved(
     # active person, whom the owner check then refuses).
     other_choices = client.get(change_url(catalogue["NQ52-01"])).context["adminform"].form.fields["owner"]
     assert (person in other_choices.queryset) == (since != "deactivated" and editor_role == "administrator")
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [("05/06/2027", "2027-06-05"), ("30-06-2027", "2027-06-30"), ("2027-06-30", "2027-06-30")],
+)
+def test_a_due_date_is_read_day_first_as_typed_in_vietnam(client, catalogue, mofa, language, typed, saved):
+    """Django's default input formats read "05/06/2027" month-first: 6 May, a month off."""
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa, preferred_language=language)
+    client.force_login(user)
+    form = client.get(change_url(rec)).context["adminform"].form
+    data = {
+        **{
+            name: "" if form[name].value() is None else form[name].value()
+            for name in ("title", "title_en", "priority", "horizon", "progress")
+        },
+        "owner": "",
+        "due_date": typed,
+        "loaded_version": form.initial["loaded_version"],
+        "evidence-2-TOTAL_FORMS": "0",
+        "evidence-2-INITIAL_FORMS": "0",
+        **READ_ONLY_INLINES,
+    }
+    response = client.post(change_url(rec), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    rec.refresh_from_db()
+    assert str(rec.due_date) == saved

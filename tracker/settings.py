@@ -125,6 +125,8 @@ LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "recommendations" / "locale"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
+# Dates typed in forms are read day-first, in both languages (tracker/formats).
+FORMAT_MODULE_PATH = ["tracker.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
