@@ -52,22 +52,22 @@ def export_columns(serializer: serializers.BaseSerializer[Any]) -> list[str]:
     return [name for name, _field in export_fields(serializer)]
 
 
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            pass
-    return value
+def _from_iso(parse: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """A cell reader: ``parse`` for ISO text, anything else (None, unparsable text) left as it is."""
+
+    def read(value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse(value)
+            except ValueError:
+                pass
+        return value
+
+    return read
 
 
-def _iso_datetime(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return datetime.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    return value
+_iso_date = _from_iso(datetime.date.fromisoformat)
+_iso_datetime = _from_iso(datetime.datetime.fromisoformat)
 
 
 def date_parser(field: serializers.Field[Any, Any, Any, Any]) -> Callable[[Any], Any] | None:
