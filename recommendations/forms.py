@@ -155,13 +155,9 @@ class BulkTransitionForm(forms.Form):
     to_status = forms.ChoiceField(label=_("Chuyển sang"), choices=Status.choices)
     comment = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
-    @staticmethod
-    def version_field_name(pk: int) -> str:
-        return f"version_{pk}"
-
     def listed_version(self, pk: int) -> int | None:
         """The version of item ``pk`` that the confirmation page showed; None if it sent none."""
-        value = self.data.get(self.version_field_name(pk), "")
+        value = self.data.get(f"version_{pk}", "")
         return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
 
 
