@@ -575,7 +575,8 @@ def evidence_withdraw(*, evidence: Evidence | int, actor: User, reason: str) -> 
     if not reason:
         raise ValidationError({"withdrawal_reason": _("Cần ghi lý do rút minh chứng.")})
     if target.withdrawn_at is not None:
-        raise ValidationError({"withdrawal_reason": _("Minh chứng này đã được rút trước đó.")})
+        # A state, not a bad value: no input field to point at.
+        raise DomainError(_("Minh chứng này đã được rút trước đó."), code="already_withdrawn")
     remaining = locked.evidence.filter(withdrawn_at__isnull=True).exclude(pk=target.pk).exists()
     if locked.status in DONE_STATUSES and not remaining:
         raise TransitionRefused(

@@ -338,9 +338,13 @@ def test_withdrawing_evidence_keeps_it_flagged(rec, owner):
     body = response.json()
     assert (body["withdrawn"], body["withdrawal_reason"]) == (True, "Nhầm tài liệu")
     assert client.get(URL).json()[0]["withdrawn"] is True
+    history = HistoryEntry.objects.count()
     again = client.post(url, {"reason": "Lần nữa"}, format="json")
     assert again.status_code == 400
-    assert list(again.json()["errors"]) == ["withdrawal_reason"]
+    assert again.json() == {"detail": "Minh chứng này đã được rút trước đó.", "code": "already_withdrawn"}
+    evidence.refresh_from_db()
+    assert evidence.withdrawal_reason == "Nhầm tài liệu"
+    assert HistoryEntry.objects.count() == history
 
 
 def test_the_last_evidence_of_an_implemented_item_cannot_be_withdrawn(rec, owner):
