@@ -275,7 +275,8 @@ def recommendation_update(
     Rules: only ``UPDATABLE_FIELDS``; moving an item to another organization is for
     administrators; the owner person must belong to the owner organization; values are validated
     with ``full_clean``; a stale ``expected_version`` is refused. Writes one history row with the old
-    and new values; does nothing (and writes nothing) when no value changes.
+    and new values; does nothing (and writes nothing) when no value changes, and refuses a
+    ``comment`` then, as it would not be recorded.
     """
     locked = _lock(recommendation)
     _require_edit(actor, locked)
@@ -309,6 +310,16 @@ def recommendation_update(
     if themes_changed:
         diff["themes"] = themes_changed
     if not diff:
+        if comment.strip():
+            # A comment is recorded with the change it explains; alone it would be dropped.
+            raise ValidationError(
+                {
+                    "comment": _(
+                        "Không có giá trị nào thay đổi nên ghi chú không được lưu. Để ghi nhận tình hình "
+                        "mà không sửa thông tin, hãy thêm minh chứng dạng ghi chú."
+                    )
+                }
+            )
         return locked
     locked.search_text = search_text_for(locked)
     locked.full_clean(exclude=["related", "addressed_to", "themes"], validate_unique=False)

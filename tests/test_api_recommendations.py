@@ -525,6 +525,32 @@ def test_an_update_with_fields_it_does_not_take_is_refused_whole(item):
     assert not item.history.exists()
 
 
+@pytest.mark.parametrize(
+    "body",
+    [{"comment": "Đã họp với Bộ Tài chính"}, {"progress": 0, "comment": "Đã họp với Bộ Tài chính"}],
+    ids=["comment-only", "unchanged-value"],
+)
+def test_a_comment_without_a_change_is_refused_not_dropped(item, body):
+    before = _snapshot("U-1")
+    response = client_for(owner_user(item.owner_organization)).patch(
+        "/api/v1/recommendations/U-1/", body, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["comment"]
+    assert "minh chứng dạng ghi chú" in response.json()["errors"]["comment"][0]
+    assert _snapshot("U-1") == before
+    assert not item.history.exists()
+
+
+def test_an_update_that_changes_nothing_without_a_comment_is_answered_as_is(item):
+    response = client_for(owner_user(item.owner_organization)).patch(
+        "/api/v1/recommendations/U-1/", {"progress": 0, "comment": "  "}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == '"1"'
+    assert not item.history.exists()
+
+
 def test_create_with_a_field_it_does_not_take_is_refused():
     response = client_for(admin_user()).post(
         "/api/v1/recommendations/", _new_item(status="verified"), format="json"

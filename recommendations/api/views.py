@@ -304,7 +304,8 @@ _LIST_EXAMPLE = OpenApiExample(
         summary="Change planning and descriptive fields",
         description="Only the fields sent change. Moving an item to another organization is for "
         "administrators; the owner must belong to the owner organization. Send the version you read "
-        "(`If-Match` or `version`): a stale one gives 409 and changes nothing.",
+        "(`If-Match` or `version`): a stale one gives 409 and changes nothing. The `comment` is "
+        "recorded with the change; a comment with no value changed is a 400 under `comment`.",
         request=RecommendationUpdateSerializer,
         parameters=[IF_MATCH_PARAMETER, ETAG_HEADER],
         responses={200: RecommendationDetailSerializer, **error_responses(400, 404, 409)},
