@@ -58,20 +58,22 @@ def data(settings, tmp_path):
     return rec
 
 
-ENDPOINTS = [
-    "/api/v1/recommendations/?ordering=code",
-    "/api/v1/recommendations/X-1/history/",
-    "/api/v1/recommendations/X-1/evidence/",
-    "/api/v1/organizations/",
-    "/api/v1/sources/",
-    "/api/v1/themes/",
-    "/api/v1/reports/status-by-organization/",
-    "/api/v1/reports/status-by-source/",
-    "/api/v1/reports/status-by-theme/",
-    "/api/v1/reports/timeliness-by-organization/",
-    "/api/v1/reports/overdue/",
-    "/api/v1/reports/progress-weekly/?weeks=3",
-]
+# Every list and report, with its download's name (files saved side by side say what they hold).
+FILE_NAMES = {
+    "/api/v1/recommendations/?ordering=code": "recommendations",
+    "/api/v1/recommendations/X-1/history/": "history-X-1",
+    "/api/v1/recommendations/X-1/evidence/": "evidence-X-1",
+    "/api/v1/organizations/": "organizations",
+    "/api/v1/sources/": "sources",
+    "/api/v1/themes/": "themes",
+    "/api/v1/reports/status-by-organization/": "status-by-organization",
+    "/api/v1/reports/status-by-source/": "status-by-source",
+    "/api/v1/reports/status-by-theme/": "status-by-theme",
+    "/api/v1/reports/timeliness-by-organization/": "timeliness-by-organization",
+    "/api/v1/reports/overdue/": "overdue",
+    "/api/v1/reports/progress-weekly/?weeks=3": "progress-weekly",
+}
+ENDPOINTS = list(FILE_NAMES)
 
 
 def _dig(row: dict[str, Any], column: str) -> Any:
@@ -154,8 +156,7 @@ def test_csv_and_xlsx_hold_the_same_rows_as_json(data, url):
     csv_response = client.get(f"{url}{joiner}format=csv")
     assert csv_response.status_code == 200
     assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
-    assert csv_response["Content-Disposition"].startswith("attachment; filename=")
-    assert csv_response["Content-Disposition"].endswith('.csv"')
+    assert csv_response["Content-Disposition"] == f'attachment; filename="{FILE_NAMES[url]}.csv"'
     assert csv_response.content.startswith("\ufeff".encode())
     header, *table = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
     _columns_cover_json(header, rows[0])
@@ -166,7 +167,7 @@ def test_csv_and_xlsx_hold_the_same_rows_as_json(data, url):
     assert (
         xlsx_response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    assert xlsx_response["Content-Disposition"].endswith('.xlsx"')
+    assert xlsx_response["Content-Disposition"] == f'attachment; filename="{FILE_NAMES[url]}.xlsx"'
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_response.content)).active
     xlsx_header, *xlsx_table = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert xlsx_header == header

@@ -140,7 +140,7 @@ class _TabularRenderer(BaseRenderer):
         view = context.get("view")
         response = context.get("response")
         if view is not None and response is not None:
-            name = getattr(view, "export_name", "export")
+            name = view.export_filename() if hasattr(view, "export_filename") else "export"
             response["Content-Disposition"] = f'attachment; filename="{name}.{self.format}"'
         if view is None:
             raise RuntimeError("tabular renderers need the view: its serializer names the columns")

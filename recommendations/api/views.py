@@ -119,6 +119,10 @@ class TrackerAPIView(GenericAPIView[Any]):
         request._tracker_throttles_checked = True  # type: ignore[attr-defined]
         super().check_throttles(request)
 
+    def export_filename(self) -> str:
+        """The name of a CSV/XLSX download, without its extension."""
+        return self.export_name
+
     def exports_tables(self) -> bool:
         if not self.export_name:
             return False
@@ -341,6 +345,11 @@ class RecommendationViewSet(TrackerViewSet):
             return selectors.recommendation_detail(queryset)
         return queryset
 
+    def export_filename(self) -> str:
+        if self.action == "history":
+            return f"history-{self.kwargs['code']}"
+        return self.export_name
+
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         classes: dict[str, type[serializers.BaseSerializer[Any]]] = {
             "list": RecommendationRowSerializer,
@@ -483,6 +492,9 @@ class RecommendationEvidenceView(TrackerAPIView):
     permission_classes = [RecommendationPermission]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     export_name = "evidence"
+
+    def export_filename(self) -> str:
+        return f"evidence-{self.kwargs['code']}"
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return EvidenceCreateSerializer if self.request.method == "POST" else EvidenceSerializer
