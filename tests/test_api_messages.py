@@ -12,6 +12,7 @@ import django
 import pytest
 import rest_framework
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from recommendations.api.drf_messages import DRF_MESSAGES
 from recommendations.django_messages import DJANGO_MESSAGES
@@ -175,3 +176,30 @@ def test_an_unknown_code_is_not_found_in_the_users_language(language, message, p
     response = client_for(owner_user(preferred_language=language)).get(path)
     assert response.status_code == 404
     assert response.json() == {"detail": message, "code": "not_found"}
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("vi", "Không có định dạng “pdf” ở đây; các định dạng có: json, api, csv, xlsx."),
+        ("en", "There is no “pdf” format here; the formats are: json, api, csv, xlsx."),
+    ],
+)
+def test_an_unknown_format_is_refused_in_the_users_language(language, message):
+    response = client_for(owner_user(preferred_language=language)).get("/api/v1/recommendations/?format=pdf")
+    assert response.status_code == 406
+    assert response.json() == {"detail": message, "code": "not_acceptable"}
+
+
+@pytest.mark.parametrize("accept", [{"format": "pdf"}, {"HTTP_ACCEPT": "application/pdf"}])
+def test_who_is_asking_is_checked_before_what_format_they_want(accept):
+    query = {k: v for k, v in accept.items() if not k.startswith("HTTP_")}
+    headers = {k: v for k, v in accept.items() if k.startswith("HTTP_")}
+    anonymous = client_for(None).get("/api/v1/recommendations/", query, **headers)
+    assert (anonymous.status_code, anonymous["WWW-Authenticate"]) == (401, "Token")
+    assert anonymous.json()["code"] == "not_authenticated"
+    assert anonymous["Content-Type"] == "application/json"
+    bad_token = APIClient().get(
+        "/api/v1/recommendations/", query, HTTP_AUTHORIZATION="Token " + "0" * 40, **headers
+    )
+    assert (bad_token.status_code, bad_token.json()["code"]) == (401, "authentication_failed")

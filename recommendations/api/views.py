@@ -109,6 +109,16 @@ class TrackerAPIView(GenericAPIView[Any]):
         translation.activate(language)
         request._request.LANGUAGE_CODE = language
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # DRF negotiates the format first, so an unknown ``?format=`` was a 406 to anonymous clients
+        # (who should get 401) and in the default language to a token user who reads English.
+        self.format_kwarg = self.get_format_suffix(**kwargs)
+        request.version, request.versioning_scheme = self.determine_version(request, *args, **kwargs)
+        self.perform_authentication(request)
+        self.check_permissions(request)
+        self.check_throttles(request)
+        request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(request)
+
     def check_permissions(self, request: Request) -> None:
         self.check_throttles(request)
         super().check_permissions(request)
@@ -147,7 +157,12 @@ class TrackerAPIView(GenericAPIView[Any]):
         return super().paginate_queryset(queryset)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        renderer = getattr(request, "accepted_renderer", None)
+        if getattr(request, "accepted_renderer", None) is None:
+            # Refused before the format was negotiated (see ``initial``): any offered one, as DRF does.
+            request.accepted_renderer, request.accepted_media_type = self.perform_content_negotiation(
+                request, force=True
+            )
+        renderer = request.accepted_renderer
         if response.status_code >= 400 and getattr(renderer, "format", None) in TABULAR_FORMATS:
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
