@@ -378,7 +378,8 @@ def recipient_language(recipient: User) -> str:
     return recipient.preferred_language if recipient.preferred_language in codes else settings.LANGUAGE_CODE
 
 
-def _title(recommendation: Recommendation | DigestItem, language: str) -> str:
+def title_in(recommendation: Recommendation | DigestItem, language: str) -> str:
+    """The item's title in ``language``: the English one where there is one."""
     return recommendation.title_en if language == "en" and recommendation.title_en else recommendation.title
 
 
@@ -520,7 +521,7 @@ def render(content: Content, *, delivery_id: int | None, today: datetime.date | 
             items = [
                 EmailItem(
                     code=rec.code,
-                    title=_title(rec, language),
+                    title=title_in(rec, language),
                     status=status_labels.get(rec.status, rec.status),
                     due_date=rec.due_date,
                     admin_url=admin_change_url(rec),

@@ -94,6 +94,7 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
         context = {
             "owner": owner,
             "recommendation": recommendation,
+            "title": notifications.title_in(recommendation, translation.get_language()),
             "admin_url": notifications.admin_change_url(recommendation),
         }
         if request.method == "GET":

@@ -249,3 +249,19 @@ def test_a_link_to_an_escalation_or_another_persons_digest_is_refused(digest):
     )
     assert Client().get(f"/check-in/{missing}/").status_code == 404
     assert snapshot(item) == before
+
+
+def test_the_confirmation_page_is_in_the_owners_language_title_included(digest):
+    demo, paths, _delivery = digest
+    item = demo.items["A-03"]
+    Recommendation.objects.filter(pk=item.pk).update(title_en="Cooperation on digital skills")
+    demo.lan.preferred_language = "en"
+    demo.lan.save(update_fields=["preferred_language"])
+
+    page = Client().get(paths["A-03"]).content.decode()
+
+    assert '<html lang="en">' in page
+    assert "<dt>Title</dt><dd>Cooperation on digital skills</dd>" in page
+    assert item.title not in page
+    Recommendation.objects.filter(pk=item.pk).update(title_en="")
+    assert f"<dd>{item.title}</dd>" in Client().get(paths["A-03"]).content.decode()
