@@ -10,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from recommendations import services
+from recommendations import selectors, services
+from recommendations.api.filters import RecommendationFilter
 from recommendations.models import HistoryEntry, Organization, Recommendation
 from tests.factories import (
     OrganizationFactory,
@@ -256,6 +257,21 @@ def spread():
 def test_filters_search_and_ordering(spread, query, expected):
     response = client_for(reader_user()).get(f"/api/v1/recommendations/?{query}")
     assert codes(response) == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's query plan")
+@pytest.mark.parametrize(
+    ("ordering", "index"), [("due_date", "rec_due_code_idx"), ("-due_date", "rec_due_desc_code_idx")]
+)
+def test_a_page_by_due_date_is_read_in_order_from_an_index(spread, ordering, index):
+    queryset = RecommendationFilter({"ordering": ordering}, queryset=selectors.recommendation_list_rows()).qs
+    with connection.cursor() as cursor:
+        # Sorting a test's handful of rows is cheap; forbid it, so that the plan shows whether an
+        # index can give the order at all (at 1,000,000 items a sort took 0.3 s).
+        cursor.execute("SET LOCAL enable_sort = off")
+        plan = queryset[:100].explain()
+    assert f"Index Scan using {index}" in plan
+    assert "Sort" not in plan, plan
 
 
 def test_filter_by_owner_and_updated_since(spread):
