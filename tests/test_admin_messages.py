@@ -23,6 +23,7 @@ from recommendations import django_messages
 from recommendations.django_messages import DJANGO_ADMIN_MESSAGES, DJANGO_ADMIN_PLURAL_MESSAGES
 from recommendations.models import User
 from tests.factories import RecommendationFactory, UserFactory, admin_user
+from tests.po_support import Catalogue, read_po
 
 DJANGO = Path(django.__file__).parent
 OURS = Path(django_messages.__file__).parent / "locale"
@@ -40,33 +41,6 @@ LEFT_OUT = {
 }
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%[sd]|\{[a-z_]*\}|<[^>]+>")
-
-# (msgctxt, msgid) → (msgid_plural, msgstrs)
-Catalogue = dict[tuple[str | None, str], tuple[str | None, list[str]]]
-
-
-def read_po(path: Path) -> Catalogue:
-    """The entries of a ``.po`` file, contexts and plurals included, obsolete ones (``#~``) not."""
-    entries: Catalogue = {}
-    parts: dict[str, str] = {}
-    key: str | None = None
-
-    def keep() -> None:
-        if parts.get("msgid"):
-            msgstrs = [parts[k] for k in sorted(parts) if k.startswith("msgstr")]
-            entries[(parts.get("msgctxt"), parts["msgid"])] = (parts.get("msgid_plural"), msgstrs)
-
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith(("msgctxt ", "msgid ")) and (key is None or key.startswith("msgstr")):
-            keep()
-            parts = {}
-        if line.startswith(("msgctxt ", "msgid ", "msgid_plural ", "msgstr")):
-            key, _space, line = line.partition(" ")
-            parts[key] = ""
-        if key is not None and line.startswith('"'):
-            parts[key] += ast.literal_eval(line)
-    keep()
-    return entries
 
 
 def django_po(app: str, language: str, domain: str = "django") -> Catalogue:

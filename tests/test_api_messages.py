@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from recommendations.api.drf_messages import DRF_MESSAGES
 from recommendations.django_messages import DJANGO_MESSAGES
 from tests.factories import RecommendationFactory, owner_user
+from tests.po_support import read_po
 from tests.test_api_common import client_for
 
 pytestmark = pytest.mark.django_db
@@ -115,19 +116,11 @@ def test_authentication_errors_are_in_vietnamese_by_default():
 def django_catalogue(language: str) -> dict[str, str]:
     """msgid → msgstr of the installed Django's ``.po`` for ``language`` (singular entries)."""
     path = Path(django.__file__).parent / "conf" / "locale" / language / "LC_MESSAGES" / "django.po"
-    entries: dict[str, str] = {}
-    for block in path.read_text(encoding="utf-8").split("\n\n"):
-        parts: dict[str, str] = {}
-        key = None
-        for line in block.splitlines():
-            if line.startswith(("msgid ", "msgstr ", "msgid_plural ", "msgctxt ")):
-                key, _space, line = line.partition(" ")
-                parts[key] = ""
-            if key is not None and line.startswith('"'):
-                parts[key] += ast.literal_eval(line)
-        if "msgid" in parts and "msgstr" in parts and "msgctxt" not in parts:
-            entries[parts["msgid"]] = parts["msgstr"]
-    return entries
+    return {
+        msgid: msgstrs[0]
+        for (context, msgid), (plural, msgstrs) in read_po(path).items()
+        if context is None and plural is None
+    }
 
 
 def test_the_django_list_is_djangos_own_untranslated_messages():
@@ -191,10 +184,10 @@ def test_an_unknown_format_is_refused_in_the_users_language(language, message):
     assert response.json() == {"detail": message, "code": "not_acceptable"}
 
 
-@pytest.mark.parametrize("accept", [{"format": "pdf"}, {"HTTP_ACCEPT": "application/pdf"}])
-def test_who_is_asking_is_checked_before_what_format_they_want(accept):
-    query = {k: v for k, v in accept.items() if not k.startswith("HTTP_")}
-    headers = {k: v for k, v in accept.items() if k.startswith("HTTP_")}
+@pytest.mark.parametrize(
+    ("query", "headers"), [({"format": "pdf"}, {}), ({}, {"HTTP_ACCEPT": "application/pdf"})]
+)
+def test_who_is_asking_is_checked_before_what_format_they_want(query, headers):
     anonymous = client_for(None).get("/api/v1/recommendations/", query, **headers)
     assert (anonymous.status_code, anonymous["WWW-Authenticate"]) == (401, "Token")
     assert anonymous.json()["code"] == "not_authenticated"
