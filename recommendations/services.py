@@ -894,8 +894,9 @@ def catalogue_load(catalogue: Mapping[str, Any]) -> CatalogueLoadResult:
     """Load the catalogue of sources, organizations, themes and recommendations, or refresh it.
 
     Idempotent: rows are matched by their stable codes (``make run`` loads it at every start).
-    New recommendations start in status ``proposed``, owned by the organization the text
-    addresses. For existing ones only the provenance that nobody edits in the tracker is
+    New recommendations start in status ``proposed``, owned by the file's ``owner_organization``
+    (the Vietnamese organization that would act on the item, which is not always the one the
+    text addresses). For existing ones only the provenance that nobody edits in the tracker is
     refreshed from the file — quote, source and place, proposer, addressees, decision note,
     other places and relations — with a history row and a new version when any of it changes.
     What staff edit (titles, horizon, themes, owner, due date, progress, status, evidence) and

@@ -82,7 +82,7 @@ def test_loaddemo_gives_a_realistic_tracker(capsys):
     call_command("loaddemo")
     out = capsys.readouterr().out
     demo = User.objects.filter(email__endswith="@example.org").exclude(is_superuser=True)
-    assert demo.count() == 8
+    assert demo.count() == 9
     owned = Recommendation.objects.filter(owner__isnull=False)
     assert owned.count() == Recommendation.objects.count()
     assert all(r.owner.organization_id == r.owner_organization_id for r in owned.select_related("owner"))

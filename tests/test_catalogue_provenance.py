@@ -277,6 +277,21 @@ def test_every_organization_and_theme_is_used(catalogue, recommendations):
     assert {t["slug"] for t in catalogue["themes"]} - used_themes == set()
 
 
+# Bộ Thông tin và Truyền thông (MIC) merged into Bộ Khoa học và Công nghệ (MOST) on this day.
+MIC_MERGED_INTO_MOST = date(2025, 3, 1)
+
+
+def test_no_organization_acts_in_a_text_written_after_it_ceased_to_exist(catalogue, recommendations):
+    published = {s["key"]: s["published_on"] or date.min for s in catalogue["sources"]}
+    later = [r for r in recommendations if published[r["source"]] >= MIC_MERGED_INTO_MOST]
+    assert later, "the check below would pass vacuously"
+    for r in later:
+        named = {r["owner_organization"], r["proposer_organization"], *r["addressed_to"]}
+        assert "MIC" not in named, r["code"]
+    owners = {r["code"]: r["owner_organization"] for r in recommendations}
+    assert (owners["TCCS-01"], owners["TCCS-08"]) == ("MOST", "MOST")
+
+
 def test_related_is_symmetric_and_links_other_documents_only(recommendations):
     by_code = {r["code"]: r for r in recommendations}
     one_sided = [

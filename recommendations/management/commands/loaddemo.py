@@ -19,6 +19,7 @@ DEMO_PEOPLE = (
     ("huong.le", ("Hương", "Lê Thu"), "MOFA", roles.OWNER, False),
     ("quang.pham", ("Quang", "Phạm Đức"), "MIC", roles.OWNER, True),
     ("thao.vu", ("Thảo", "Vũ Phương"), "MIC", roles.OWNER, False),
+    ("tuan.ngo", ("Tuấn", "Ngô Anh"), "MOST", roles.OWNER, True),
     ("an.do", ("An", "Đỗ Bình"), "SCOV", roles.OWNER, True),
     ("khanh.bui", ("Khánh", "Bùi Gia"), "VN_MISSIONS", roles.OWNER, True),
     ("phuong.dang", ("Phương", "Đặng Minh"), "MOFA", roles.READER, False),
