@@ -133,6 +133,36 @@ def test_token_guessing_is_throttled_too():
     assert statuses == [401] * 60 + [429]
 
 
+def test_a_made_up_x_forwarded_for_does_not_escape_the_throttle():
+    # Without proxies (PROXY_COUNT 0) the header is the client's own words: a new one each time.
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token guess")
+    statuses = [
+        client.get("/api/v1/recommendations/", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}").status_code
+        for n in range(61)
+    ]
+    assert statuses == [401] * 60 + [429]
+
+
+def test_behind_a_proxy_each_client_has_its_own_anonymous_counter(settings):
+    settings.PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    first, second = APIClient(), APIClient()
+    statuses = [
+        first.get("/api/v1/recommendations/", HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy).status_code
+        for _ in range(61)
+    ]
+    assert statuses == [401] * 60 + [429]
+    # Another client through the same proxy is not held back by the first one's requests ...
+    assert (
+        second.get("/api/v1/recommendations/", HTTP_X_FORWARDED_FOR="203.0.113.20", **proxy).status_code
+        == 401
+    )
+    # ... and the first cannot pass for another by writing an address in front of its own.
+    forged = "203.0.113.20, 198.51.100.7"
+    assert first.get("/api/v1/recommendations/", HTTP_X_FORWARDED_FOR=forged, **proxy).status_code == 429
+
+
 def test_signed_in_users_are_throttled_at_their_own_rate(monkeypatch):
     from rest_framework.throttling import UserRateThrottle
 

@@ -208,3 +208,49 @@ def test_zero_turns_the_address_limit_off(settings):
     assert 429 not in spray(ADDRESS_A, [f"user{n}" for n in range(12)])
     client = Client()
     assert sign_in(client, colleague.username, PASSWORD, ADDRESS_A).status_code == 302
+
+
+# --- Behind reverse proxies --------------------------------------------------------------------
+
+PROXY = "10.0.0.1"  # every request reaches the server from the proxy's address
+
+
+def sign_in_through_proxy(client: Client, username: str, password: str, forwarded_for: str):
+    return client.post(
+        LOGIN,
+        {"username": username, "password": password, "next": INDEX},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_behind_a_proxy_each_client_is_locked_by_its_own_address(settings):
+    settings.PROXY_COUNT = 1
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 5
+    colleague = owner_user(username="tran.thi.b")
+    sprayer = Client()
+    answers = [sign_in_through_proxy(sprayer, f"user{n}", "wrong", ADDRESS_A).status_code for n in range(5)]
+    assert answers == [200, 200, 200, 200, 429]
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ADDRESS_A}
+    # The colleague comes through the same proxy from another address: not locked out.
+    client = Client()
+    assert sign_in_through_proxy(client, colleague.username, PASSWORD, ADDRESS_B).status_code == 302
+    assert signed_in(client)
+    # An address the sprayer writes in front of its own is not believed: the proxy's entry counts.
+    forged = Client()
+    forged_answer = sign_in_through_proxy(forged, colleague.username, PASSWORD, f"{ADDRESS_B}, {ADDRESS_A}")
+    assert forged_answer.status_code == 429
+
+
+def test_without_proxies_x_forwarded_for_is_ignored(settings):
+    assert settings.PROXY_COUNT == 0
+    settings.AXES_ADDRESS_FAILURE_LIMIT = 5
+    colleague = owner_user(username="tran.thi.b")
+    sprayer = Client()
+    # A new made-up address for every guess changes nothing: the connection's address is locked.
+    answers = [
+        sign_in_through_proxy(sprayer, f"user{n}", "wrong", f"192.0.2.{n}").status_code for n in range(5)
+    ]
+    assert answers == [200, 200, 200, 200, 429]
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {PROXY}
+    assert sign_in_through_proxy(Client(), colleague.username, PASSWORD, ADDRESS_B).status_code == 429

@@ -251,6 +251,12 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Behind reverse proxies, their number: the client's address (for login lock-outs and API
+# throttling) is then read from X-Forwarded-For. AXES_PROXY_COUNT is its earlier name.
+PROXY_COUNT = env.int("PROXY_COUNT", default=env.int("AXES_PROXY_COUNT", default=0))
+if PROXY_COUNT < 0:
+    raise environ.ImproperlyConfigured(f"PROXY_COUNT must be 0 or more, not {PROXY_COUNT}.")
+
 # Cache (throttling counters, axes): per process by default; CACHE_URL=redis://… shares it
 # between the web workers of a deployment.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
@@ -274,8 +280,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "recommendations/login_locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
-# Behind reverse proxies, their number: the client's address is then read from X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+# The client's address, for lock-outs and throttling alike (tracker/client_address.py).
+AXES_CLIENT_IP_CALLABLE = "tracker.client_address.client_address"
 AXES_VERBOSE = False
 
 # Production hardening, on whenever DEBUG is off.

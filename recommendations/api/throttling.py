@@ -18,12 +18,19 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
+from tracker.client_address import address_from
+
 
 class SlidingWindowCounterMixin(SimpleRateThrottle):
     # Set from the rate by SimpleRateThrottle.__init__.
     num_requests: int
     duration: int
     wait_seconds: float = 0.0
+
+    def get_ident(self, request: Request) -> str:
+        # The same address as the login lock-outs: DRF's own reading trusts X-Forwarded-For
+        # unless NUM_PROXIES is set, so a client could name a new address for every request.
+        return address_from(request.META)
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if self.rate is None:
