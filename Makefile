@@ -64,5 +64,8 @@ messages: install
 	cd recommendations && ../$(PY) ../manage.py makemessages -l vi -l en --no-obsolete
 	cd recommendations && ../$(PY) ../manage.py compilemessages
 
+# The virtualenv and caches only: var/ holds the embedded database, evidence files and the secret
+# key, which nothing here deletes.
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './var/*' -exec rm -rf {} +

@@ -121,3 +121,15 @@ def test_every_string_has_an_english_translation():
         "#, fuzzy"
         not in (ROOT / "recommendations/locale/en/LC_MESSAGES/django.po").read_text().split('msgstr ""', 1)[1]
     )
+
+
+def test_make_clean_keeps_the_embedded_data(tmp_path):
+    (tmp_path / "Makefile").write_text((ROOT / "Makefile").read_text())
+    kept = [tmp_path / "var" / "db.sqlite3", tmp_path / "var" / "media" / "evidence" / "a.pdf"]
+    removed = [tmp_path / ".venv" / "bin" / "python", tmp_path / "recommendations" / "__pycache__" / "x.pyc"]
+    for path in kept + removed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    subprocess.run(["make", "-s", "clean"], cwd=tmp_path, check=True, capture_output=True)
+    assert [path.exists() for path in kept] == [True, True]
+    assert [path.exists() for path in removed] == [False, False]
