@@ -579,8 +579,13 @@ def evidence_withdraw(*, evidence: Evidence | int, actor: User, reason: str) -> 
     cannot be withdrawn (reopen the item first).
     """
     pk = evidence if isinstance(evidence, int) else evidence.pk
-    target = Evidence.objects.select_related("recommendation").get(pk=pk)
-    locked = _lock(target.recommendation_id)
+    try:
+        locked = Recommendation.objects.select_for_update(of=("self",)).get(evidence__pk=pk)
+    except Recommendation.DoesNotExist:
+        raise Evidence.DoesNotExist(f"No evidence {pk}.") from None
+    # Read only now, under the item's lock: a withdrawal that committed while this one waited
+    # for the lock is seen, and refused, instead of being overwritten.
+    target = Evidence.objects.get(pk=pk)
     _require_edit(actor, locked)
     reason = (reason or "").strip()
     if not reason:

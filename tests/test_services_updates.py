@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from recommendations import services
 from recommendations.errors import DomainError, NotPermitted
@@ -179,3 +182,35 @@ def test_themes_in_use_are_not_deleted_and_neither_are_the_others_selected_with_
     assert list(rec.themes.all()) == [used]
     services.themes_delete(themes=Theme.objects.filter(pk=unused.pk))
     assert not Theme.objects.filter(pk=unused.pk).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: SQLite serialises every write")
+@pytest.mark.django_db(transaction=True)
+def test_two_people_withdrawing_the_same_evidence_at_once_one_is_refused():
+    rec = RecommendationFactory()
+    alice, bob = owner_user(rec.owner_organization), owner_user(rec.owner_organization)
+    evidence = services.evidence_add(recommendation=rec, actor=alice, kind="note", note="báo cáo")
+    services.evidence_add(recommendation=rec, actor=alice, kind="note", note="báo cáo khác")
+    outcome: dict[str, object] = {}
+
+    def bob_withdraws() -> None:
+        try:
+            services.evidence_withdraw(evidence=evidence.pk, actor=bob, reason="Bob: nhầm")
+            outcome["bob"] = "withdrawn"
+        except DomainError as error:
+            outcome["bob"] = error.code
+        finally:
+            connection.close()  # the thread's own connection
+
+    with transaction.atomic():
+        # Alice holds the item's lock while Bob's withdrawal starts and waits for it.
+        Recommendation.objects.select_for_update().get(pk=rec.pk)
+        waiting = threading.Thread(target=bob_withdraws)
+        waiting.start()
+        time.sleep(0.5)
+        services.evidence_withdraw(evidence=evidence.pk, actor=alice, reason="Alice: trùng")
+    waiting.join(timeout=10)
+    evidence.refresh_from_db()
+    assert outcome == {"bob": "already_withdrawn"}
+    assert (evidence.withdrawn_by, evidence.withdrawal_reason) == (alice, "Alice: trùng")
+    assert rec.history.filter(kind=HistoryEntry.Kind.EVIDENCE_WITHDRAWN).count() == 1
