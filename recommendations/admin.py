@@ -27,8 +27,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from rest_framework.authtoken.admin import TokenAdmin as DRFTokenAdmin
+from rest_framework.authtoken.models import Token, TokenProxy
 
 from . import roles, selectors, services
+from .downloads import evidence_file_response
 from .errors import DomainError
 from .forms import (
     VERSION_MISSING,
@@ -729,7 +732,9 @@ class EvidenceAdmin(RoleAwareAdmin):
             ),
             path(
                 "<int:object_id>/download/",
-                self.admin_site.admin_view(self.download_view),
+                # Not the admin's never_cache: the response's own "private, no-store" (the API's,
+                # from evidence_file_response) already keeps it out of every cache.
+                self.admin_site.admin_view(self.download_view, cacheable=True),
                 name="recommendations_evidence_download",
             ),
             *self._not_found_for_other_ids("withdraw", "download"),
@@ -793,14 +798,7 @@ class EvidenceAdmin(RoleAwareAdmin):
             or not roles.can_download_evidence_file(request.user, evidence)
         ):
             raise PermissionDenied
-        response = FileResponse(
-            evidence.file.open("rb"),
-            as_attachment=True,
-            filename=evidence.original_filename or "evidence",
-            content_type=evidence.content_type or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_file_response(evidence)  # 404 if the file is gone from storage
 
 
 class ReadOnlyAdmin(RoleAwareAdmin):
@@ -976,9 +974,41 @@ class UserAdmin(FoldedSearchAdmin, DjangoUserAdmin):
         (gettext_lazy("Đơn vị"), {"fields": ("email", "organization", "preferred_language")}),
     )
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = [*super().get_readonly_fields(request, obj)]
+        if not request.user.is_superuser:
+            # Otherwise an administrator could make anyone, themself included, a superuser, or
+            # give a person permissions outside the roles. (Read-only fields are left out of the
+            # add form too, whatever is posted.)
+            readonly += SUPERUSER_ONLY_USER_FIELDS
+            if obj is not None and obj.pk == request.user.pk:
+                # Their own access: one slip (their role, staff or active unticked) and they are
+                # locked out of the admin at once; and there is no role above theirs to take.
+                # Another administrator, or a superuser, changes it for them.
+                readonly += OWN_ACCESS_USER_FIELDS
+        return readonly
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Also the password page (user_change_password asks this with the person).
+        return super().has_change_permission(request, obj) and _may_manage_account(request.user, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # People who own items, submitted evidence or appear in history are deactivated instead.
+        # Superusers only: so never a superuser's account by anyone else.
         return request.user.is_superuser and (obj is None or not _user_has_records(obj))
+
+
+# Set by superusers only (see UserAdmin.get_readonly_fields).
+SUPERUSER_ONLY_USER_FIELDS = ("is_superuser", "user_permissions")
+# Not changed by a non-superuser on their own account.
+OWN_ACCESS_USER_FIELDS = ("groups", "is_staff", "is_active")
+
+
+def _may_manage_account(actor: Any, account: User | None) -> bool:
+    """A superuser's account (its settings, password, deletion and API token) is a superuser's
+    business: otherwise an administrator could set its password, or take a token for it, and act
+    as a superuser."""
+    return account is None or actor.is_superuser or not account.is_superuser
 
 
 def _user_has_records(user: User) -> bool:
@@ -987,3 +1017,73 @@ def _user_has_records(user: User) -> bool:
         or Evidence.objects.filter(submitted_by=user).exists()
         or Recommendation.objects.filter(owner=user).exists()
     )
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+TOKEN_HINT_LENGTH = 6
+
+
+def _token_hint(token: Token) -> str:
+    return f"{token.key[:TOKEN_HINT_LENGTH]}…" if token.key else "—"
+
+
+# A token's key is its user's password in the API, and a Token's str() is its key. The admin names
+# an object by str() in many places (page titles, breadcrumbs, the delete confirmation, its
+# messages, the log behind "Recent actions" and the history page), so the proxy model that exists
+# only for this admin is named by the key's first characters instead. ``Token`` itself, which
+# authenticates API requests, is not touched.
+TokenProxy.__str__ = _token_hint  # type: ignore[assignment,method-assign]
+
+admin.site.unregister(TokenProxy)  # rest_framework.authtoken's, which lists every key in full
+
+
+@admin.register(TokenProxy)
+class TokenAdmin(DRFTokenAdmin):
+    """API tokens, shown by their first characters only. A new token's key is shown once, to
+    whoever creates it; after that nobody can read it here. A token is never edited: it is revoked
+    (deleted), and created again if still needed. A superuser's token is a superuser's business."""
+
+    list_display = ("user", "key_hint", "created")
+    list_select_related = ("user",)
+    readonly_fields = ("key_hint", "created")
+
+    @admin.display(description=gettext_lazy("token (phần đầu)"))
+    def key_hint(self, obj: TokenProxy) -> str:
+        return _token_hint(obj)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("user",) if obj is None else ("user", "key_hint", "created")
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user":
+            # Those who have no token yet (revoke the old one first), and whom the viewer manages.
+            people = User.objects.filter(auth_token__isnull=True)
+            if not request.user.is_superuser:
+                people = people.filter(is_superuser=False)
+            kwargs["queryset"] = people.order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or _may_manage_account(request.user, obj.user)
+        )
+
+    def save_model(self, request: HttpRequest, obj: TokenProxy, form: ModelForm, change: bool) -> None:
+        if change or not _may_manage_account(request.user, obj.user):
+            raise PermissionDenied  # the form offers no such choice; a forged post
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request: HttpRequest, obj: TokenProxy, post_url_continue: Any = None) -> Any:
+        # The key, once: carried to the next page by the messages framework (its cookie, or the
+        # session) and dropped once shown. Nothing keeps it to be read again.
+        self.message_user(
+            request,
+            _("Đã tạo token API cho %(user)s: %(key)s — hãy sao chép ngay, token sẽ không hiển thị lại.")
+            % {"user": obj.user, "key": obj.key},
+            messages.WARNING,
+        )
+        return HttpResponseRedirect(reverse("admin:authtoken_tokenproxy_changelist"))

@@ -32,6 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .. import roles, selectors, services
+from ..downloads import evidence_file_response
 from ..middleware import preferred_language
 from ..models import Evidence, Organization, Recommendation, SourceDocument, Theme, User
 from .filters import RecommendationFilter
@@ -615,20 +616,7 @@ class EvidenceFileView(TrackerAPIView):
         evidence = get_object_or_404(Evidence, recommendation=recommendation, pk=pk, kind=Evidence.Kind.FILE)
         if not evidence.file or not roles.can_download_evidence_file(request.user, evidence):
             raise Http404
-        try:
-            handle = evidence.file.open("rb")
-        except FileNotFoundError as error:
-            raise Http404 from error
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=evidence.original_filename or f"evidence-{evidence.pk}",
-            content_type=evidence.content_type or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return evidence_file_response(evidence)
 
 
 # --- Reference lists ----------------------------------------------------------------------------
