@@ -277,3 +277,19 @@ def test_a_token_is_not_edited(client):
     assert client.post(token_page(person, "change"), {"user": other.pk}).status_code == 403
     assert Token.objects.get(user=person).key == token.key
     assert not Token.objects.filter(user=other).exists()
+
+
+def test_administrators_see_the_role_groups_but_cannot_edit_or_delete_them(client):
+    client.force_login(admin_user())
+    administrator = Group.objects.get(name=roles.ADMINISTRATOR)
+    granted = set(
+        administrator.permissions.filter(content_type__app_label="auth").values_list("codename", flat=True)
+    )
+    assert granted == {"view_group"}
+    assert client.get(reverse("admin:auth_group_changelist")).status_code == 200
+    assert client.get(reverse("admin:auth_group_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:auth_group_delete", args=[administrator.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert Group.objects.filter(name=roles.ADMINISTRATOR).exists()
