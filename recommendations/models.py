@@ -82,8 +82,18 @@ class User(AbstractUser):
         verbose_name = _("người dùng")  # type: ignore[assignment]
         verbose_name_plural = pgettext_lazy("plural", "người dùng")  # type: ignore[assignment]
 
+    def get_full_name(self) -> str:
+        # Family name first, as Vietnamese names are written: "Nguyễn Thị Lan", with Họ
+        # (last_name) "Nguyễn Thị" and Tên (first_name) "Lan". Django puts the given name first.
+        return person_name(self.first_name, self.last_name)
+
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+def person_name(first_name: str, last_name: str) -> str:
+    """A person's full name, family name (Họ) first."""
+    return f"{last_name} {first_name}".strip()
 
 
 class SourceDocument(models.Model):

@@ -193,7 +193,7 @@ def make_demo(*, today: datetime.date, now: datetime.datetime | None = None) -> 
     org_a = OrganizationFactory(code="BNG", name="Bộ Ngoại giao")
     org_b = OrganizationFactory(code="BTTTT", name="Bộ Thông tin và Truyền thông")
     lan = owner_user(org_a, username="lan", first_name="Lan", last_name="Nguyễn", email="lan@example.org")
-    john = owner_user(org_b, username="john", first_name="John", last_name="Smith", email="john@example.org")
+    john = owner_user(org_b, username="john", first_name="Minh", last_name="Phạm", email="john@example.org")
     john.preferred_language = "en"
     john.save(update_fields=["preferred_language"])
     mai = owner_user(org_b, username="mai", email="mai@example.org")

@@ -102,7 +102,7 @@ def test_list_row_shape():
         "due_date": "2030-01-31",
         "completed_at": None,
         "owner_organization": {"code": "MOFA", "name": "Bộ Ngoại giao"},
-        "owner": {"id": owner.pk, "name": "An Nguyễn", "email": None},
+        "owner": {"id": owner.pk, "name": "Nguyễn An", "email": None},
         "source": {"key": "004", "title": "Đòn bẩy"},
         "proposer_organization": {"code": "FPT", "name": "Tập đoàn FPT"},
         "themes": ["a-theme", "b-theme"],

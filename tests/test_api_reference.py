@@ -112,7 +112,7 @@ def test_history_of_a_recommendation_oldest_first():
         ("status", "accepted", "blocked", "Thiếu kinh phí"),
         ("updated", None, None, ""),
     ]
-    assert body[1]["actor"] == {"id": owner.pk, "name": "An Lê", "email": None}
+    assert body[1]["actor"] == {"id": owner.pk, "name": "Lê An", "email": None}
     assert body[3]["changes"] == {"progress": [0, 20]}
     assert client_for(owner).get("/api/v1/recommendations/H-1/history/").json()[1]["actor"]["email"] == (
         "an@example.org"

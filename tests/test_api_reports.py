@@ -194,7 +194,7 @@ def test_overdue_list_longest_first(catalogue):
         ("C-1", 40, "blocked"),
         ("M-2", 3, "in_progress"),
     ]
-    assert rows[0]["owner"] == {"id": owner.pk, "name": "Bình Trần", "email": None}
+    assert rows[0]["owner"] == {"id": owner.pk, "name": "Trần Bình", "email": None}
     assert rows[0]["owner_organization"] == {"code": "MIC", "name": "Bộ TT&TT"}
     assert [r["code"] for r in _get("overdue/?owner_organization=MOFA")["results"]] == ["M-2"]
     assert _get("overdue/?owner_organization=IDLE") == {

@@ -114,7 +114,7 @@ def test_vietnamese_digest_in_text_and_html_lists_each_item_with_its_links(mailo
     [(html, mimetype)] = message.alternatives
     assert mimetype == "text/html"
 
-    assert text.startswith("Kính gửi Lan Nguyễn,")
+    assert text.startswith("Kính gửi Nguyễn Lan,")
     headings = re.findall(r"^== (.+) ==$", text, flags=re.MULTILINE)
     assert headings == [
         "Quá hạn (1)",
@@ -175,7 +175,7 @@ def test_english_digest_uses_the_english_catalogue_and_english_titles(mailoutbox
     english, vietnamese = mailoutbox
     assert english.to == ["john@example.org"]
     assert english.subject == "[Recommendation tracker] Week 2026-W07: 1 open recommendation you own"
-    assert english.body.startswith("Dear John Smith,")
+    assert english.body.startswith("Dear Phạm Minh,")
     assert "== Due in the next 14 days (1) ==" in english.body
     assert "* B-01 — Open a data centre" in english.body
     assert "Status: In progress |" in english.body
@@ -184,7 +184,7 @@ def test_english_digest_uses_the_english_catalogue_and_english_titles(mailoutbox
     assert "<td>Open a data centre</td>" in html and "<td>In progress</td>" in html
     # The Vietnamese owner, sent right after, still gets Vietnamese: the language does not leak.
     assert vietnamese.subject == "[Theo dõi kiến nghị] Tuần 2026-W07: 4 kiến nghị bạn phụ trách đang mở"
-    assert vietnamese.body.startswith("Kính gửi Lan Nguyễn,")
+    assert vietnamese.body.startswith("Kính gửi Nguyễn Lan,")
 
 
 def test_escalation_lists_items_long_overdue_or_ignored_for_several_digests():
@@ -249,7 +249,7 @@ def test_escalation_email_goes_to_the_focal_person_with_reasons(mailoutbox):
     assert message.subject == "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 2026-W07: 1 kiến nghị cần chú ý"
     assert "== Bộ Ngoại giao (1) ==" in message.body
     assert "* A-01 — Quá hạn lâu" in message.body
-    assert "Người phụ trách: Lan Nguyễn" in message.body
+    assert "Người phụ trách: Nguyễn Lan" in message.body
     assert "Lý do: quá hạn 20 ngày" in message.body
     assert "check-in" not in message.body
     delivery = ReminderDelivery.objects.get()

@@ -121,7 +121,7 @@ def test_escalation_titles_and_owner_names_are_escaped_in_the_html_and_verbatim_
     [email] = mailoutbox
     [(html, _mimetype)] = email.alternatives
     assert "<td>Quá hạn &lt;i&gt;lâu&lt;/i&gt; &amp; &quot;gấp&quot;</td>" in html
-    assert "<td>Lan &lt;b&gt;Nguyễn&lt;/b&gt;</td>" in html
+    assert "<td>&lt;b&gt;Nguyễn&lt;/b&gt; Lan</td>" in html
     assert "<i>" not in html and "<b>" not in html
     assert f"* A-01 — {title}\n" in email.body
-    assert "| Người phụ trách: Lan <b>Nguyễn</b>\n" in email.body
+    assert "| Người phụ trách: <b>Nguyễn</b> Lan\n" in email.body

@@ -24,6 +24,7 @@ from ..models import (
     SourceDocument,
     Theme,
     User,
+    person_name,
     recommendation_code_validator,
 )
 from ..workflow import TRANSITIONS, Status, Timeliness
@@ -208,7 +209,7 @@ class RecommendationRowSerializer(RecommendationSerializer):
         owner_id = row["owner_id"]
         owner = None
         if owner_id is not None:
-            full_name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+            full_name = person_name(row["owner__first_name"], row["owner__last_name"])
             owner = {
                 "id": owner_id,
                 "name": full_name or row["owner__username"],
