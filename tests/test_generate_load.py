@@ -12,21 +12,21 @@ from django.db import connection
 from django.utils import timezone
 
 from recommendations import roles, services
-from recommendations.models import Evidence, HistoryEntry, Recommendation, User
+from recommendations.models import Evidence, HistoryEntry, Recommendation, SourceDocument, User
 from recommendations.search import evidence_search_text, history_search_text
 from recommendations.workflow import DONE_STATUSES, OPEN_STATUSES, Status, find_transition
-from tests.factories import RecommendationFactory
+from tests.factories import OrganizationFactory, RecommendationFactory, SourceDocumentFactory, admin_user
 
 pytestmark = pytest.mark.django_db
 
 ITEMS, OWNERS, ORGANIZATIONS = 200, 7, 3
 
 
-def generate(seed: int = 42, **options: object) -> str:
+def generate(seed: int = 42, items: int = ITEMS, **options: object) -> str:
     out = StringIO()
     call_command(
         "generate_load",
-        items=ITEMS,
+        items=items,
         owners=OWNERS,
         organizations=ORGANIZATIONS,
         seed=seed,
@@ -207,6 +207,98 @@ def test_replace_keeps_other_items_and_the_catalogue_prefix_is_untouched():
     generate(replace=True)
     assert Recommendation.objects.filter(pk=other.pk).exists()
     assert Recommendation.objects.exclude(code__startswith="LOAD-").count() == 1
+
+
+def real_item(code: str, source_document: SourceDocument | None = None) -> Recommendation:
+    """An item an administrator created through the services, moved on once, with evidence."""
+    admin = admin_user()
+    rec = services.recommendation_create(
+        actor=admin,
+        code=code,
+        title=f"Kiến nghị thật {code}",
+        quote="Một kiến nghị thật, không phải dữ liệu tải thử.",
+        source_document=source_document or SourceDocumentFactory(),
+        owner_organization=OrganizationFactory(),
+    )
+    services.recommendation_transition(
+        recommendation=rec, actor=admin, to_status=Status.ACCEPTED, expected_version=rec.version
+    )
+    services.evidence_add(recommendation=rec, actor=admin, kind=Evidence.Kind.NOTE, note=f"Bằng chứng {code}")
+    return rec
+
+
+def records(*recs: Recommendation) -> dict[str, tuple[object, ...]]:
+    """What must survive of real items: the item, its history and its evidence, row by row."""
+    return {
+        rec.code: (
+            Recommendation.objects.filter(pk=rec.pk).values_list("code", "status", "version").first(),
+            tuple(
+                HistoryEntry.objects.filter(recommendation_id=rec.pk).order_by("id").values_list("id", "kind")
+            ),
+            tuple(Evidence.objects.filter(recommendation_id=rec.pk).order_by("id").values_list("id", "note")),
+        )
+        for rec in recs
+    }
+
+
+def test_replace_never_touches_real_items_coded_load():
+    # An administrator may code real items LOAD-… (the validator allows it), and LIKE 'LOAD-%'
+    # ignores case on SQLite: --replace used to delete these, with their history and evidence.
+    reals = [real_item("LOAD-2026"), real_item("load-plan")]
+    before = records(*reals)
+    assert all(len(history) == 3 and len(evidence) == 1 for _rec, history, evidence in before.values())
+
+    # The reviewer's reproduction: nothing generated yet, so nothing to delete (and no "already exist").
+    generate(items=0, replace=True)
+    assert records(*reals) == before
+    generate(items=0)
+    assert records(*reals) == before
+
+    generate()
+    first = snapshot()
+    output = generate(replace=True)  # generated items are still replaced...
+    assert "Deleted 200 earlier generated LOAD- items." in output
+    assert snapshot() == first
+    assert records(*reals) == before  # ...and the real ones are left exactly as they were
+    assert Recommendation.objects.filter(source_document__key="LOAD").count() == ITEMS
+
+
+@pytest.mark.parametrize("code", ["LOAD-2026", "load-plan", "LOAD-000001X"])
+def test_replace_refuses_when_the_generators_source_document_holds_a_real_item(code):
+    generate()
+    first = snapshot()
+    real = real_item(code, source_document=SourceDocument.objects.get(key="LOAD"))
+    before = records(real)
+
+    with pytest.raises(CommandError, match=f"holds items it did not write: {code}\\. "):
+        generate(replace=True)
+    assert records(real) == before
+    assert [row for row in snapshot() if row[0] != code] == first  # nothing deleted at all
+
+
+def test_a_load_source_document_not_written_by_the_generator_is_refused():
+    # Even an item coded exactly like a generated one is real if its LOAD source document is.
+    source = SourceDocumentFactory(key="LOAD", file_name="ke_hoach_2026.docx")
+    real = real_item("LOAD-0000007", source_document=source)
+    before = records(real)
+
+    for replace in (True, False):
+        with pytest.raises(CommandError, match="source document LOAD was not created by generate_load"):
+            generate(items=0, replace=replace)
+    assert records(real) == before
+
+
+def test_real_items_with_a_code_it_would_write_are_named_not_overwritten():
+    real = real_item("LOAD-0000003")
+    before = records(real)
+    with pytest.raises(CommandError, match="already have codes it would write: LOAD-0000003\\. "):
+        generate()
+    assert records(real) == before
+    assert not Recommendation.objects.filter(source_document__key="LOAD").exists()
+
+    generate(items=2)  # LOAD-0000001 and LOAD-0000002 only: no conflict
+    assert Recommendation.objects.filter(source_document__key="LOAD").count() == 2
+    assert records(real) == before
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL only")

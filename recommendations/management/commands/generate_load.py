@@ -2,8 +2,7 @@
 
 The rows are written in bulk, not through ``services`` one by one (that would take hours for a
 million items), so this command is the one place outside the services that writes domain rows.
-It writes only its own rows (codes prefixed ``LOAD-``, which the catalogue never uses) and keeps
-them consistent with the rules the services enforce:
+It writes only its own rows and keeps them consistent with the rules the services enforce:
 
 - each item's history is a valid workflow chain: a ``created`` row (to ``proposed``), then one
   ``status`` row per transition of ``workflow.TRANSITIONS`` (with a comment where the transition
@@ -23,12 +22,21 @@ two to five history rows and one to three evidence rows.
 
 On PostgreSQL the rows go in with ``COPY`` (a million items in a few minutes); elsewhere with
 ``bulk_create`` in batches. Everything runs in one transaction: a failed run leaves nothing.
+
+What is generated is marked by its source document, not by its code: the generator's own source
+document (key ``LOAD``, file name ``generate_load``, created only here) holds exactly the items it
+wrote, coded ``LOAD-`` and seven digits. ``--replace`` deletes those items (with their history and
+evidence, in raw SQL for speed) and nothing else: an administrator may create real items coded
+``LOAD-…`` or ``load-…`` elsewhere, and they are never touched. It refuses, deleting nothing, when
+the ``LOAD`` source document is not the generator's or holds an item with any other code, and
+when a real item already has one of the codes it is about to write.
 """
 
 from __future__ import annotations
 
 import datetime
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +45,13 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from recommendations import roles
 from recommendations.models import (
     CheckInRedemption,
+    Citation,
     Evidence,
     HistoryEntry,
     Organization,
@@ -53,7 +63,13 @@ from recommendations.search import evidence_search_text, history_search_text, no
 from recommendations.workflow import Status, find_transition
 
 CODE_PREFIX = "LOAD-"
+CODE_DIGITS = 7
+# A generated code, exactly (case-sensitive; both Python's re and PostgreSQL know ``\A`` and ``\Z``).
+GENERATED_CODE_REGEX = rf"\A{CODE_PREFIX}[0-9]{{{CODE_DIGITS}}}\Z"
+GENERATED_CODE_LENGTH = len(CODE_PREFIX) + CODE_DIGITS
 SOURCE_KEY = "LOAD"
+# What tells the generator's own source document from one an administrator keyed ``LOAD``.
+SOURCE_FILE_NAME = "generate_load"
 ORG_CODE = "LOAD-ORG-{:03d}"
 OWNER_USERNAME = "load-owner-{:04d}"
 ADMIN_USERNAME = "load-admin"
@@ -134,6 +150,10 @@ PRIORITIES = (
 )
 
 
+def generated_code(number: int) -> str:
+    return f"{CODE_PREFIX}{number:0{CODE_DIGITS}d}"
+
+
 @dataclass(slots=True)
 class ItemPlan:
     """Everything about one generated item, decided before anything is written."""
@@ -180,7 +200,7 @@ class LoadPlanner:
         final = self._status(index)
         chain = rng.choice(CHAINS[final])
 
-        code = f"{CODE_PREFIX}{index + 1:07d}"
+        code = generated_code(index + 1)
         verb = rng.choice(VERBS)
         topic, topic_en = rng.choice(TOPICS)
         title = f"{verb} {topic} (đợt {index % 97 + 1})"
@@ -435,7 +455,7 @@ def ensure_cast(*, owners: int, organizations: int) -> Cast:
     source, _created = SourceDocument.objects.get_or_create(
         key=SOURCE_KEY,
         defaults={
-            "file_name": "generate_load",
+            "file_name": SOURCE_FILE_NAME,
             "title": "Dữ liệu tải thử (generate_load), không phải tài liệu thật",
             "language": "vi",
         },
@@ -504,16 +524,69 @@ def _ensure_person(username: str, role: str, name: str) -> User:
     return user
 
 
-def delete_generated_items() -> int:
-    """Remove earlier ``LOAD-`` items with their history and evidence (people and units stay)."""
+def generator_source() -> SourceDocument | None:
+    """The generator's own source document, locked, or None if it has not run yet.
+
+    Locked ``FOR UPDATE`` (on PostgreSQL): no item can be attached to it by someone else between
+    the check of its items and their deletion.
+    """
+    source = SourceDocument.objects.select_for_update().filter(key=SOURCE_KEY).first()
+    if source is not None and source.file_name != SOURCE_FILE_NAME:
+        raise CommandError(
+            f"The source document {SOURCE_KEY} was not created by generate_load (its file is "
+            f"{source.file_name!r}, not {SOURCE_FILE_NAME!r}); refusing to use it or delete its items."
+        )
+    return source
+
+
+def foreign_items(source: SourceDocument, limit: int = 20) -> list[str]:
+    """Codes of the items of the generator's source document that it did not write (up to limit+1)."""
+    return list(
+        Recommendation.objects.filter(source_document=source)
+        .annotate(code_length=Length("code"))
+        .exclude(code__regex=GENERATED_CODE_REGEX, code_length=GENERATED_CODE_LENGTH)
+        .order_by("code")
+        .values_list("code", flat=True)[: limit + 1]
+    )
+
+
+def conflicting_items(items: int, limit: int = 20) -> list[str]:
+    """Codes of other items that already have one of the codes about to be generated (up to limit+1).
+
+    Called after the earlier generated items are gone, so every ``LOAD-`` item left is someone
+    else's (few rows; ``startswith`` is only a prefilter, case-insensitive on SQLite).
+    """
+    pattern = re.compile(GENERATED_CODE_REGEX)
+    found: list[str] = []
+    for code in Recommendation.objects.filter(code__startswith=CODE_PREFIX).values_list("code", flat=True):
+        if pattern.match(code) and 1 <= int(code.removeprefix(CODE_PREFIX)) <= items:
+            found.append(code)
+    return sorted(found)[: limit + 1]
+
+
+def _listed(codes: Sequence[str], limit: int = 20) -> str:
+    more = " and more" if len(codes) > limit else ""
+    return ", ".join(codes[:limit]) + more
+
+
+def delete_generated_items(source: SourceDocument) -> int:
+    """Remove the items of the generator's source document with their history and evidence (people
+    and units stay). Raw SQL, for speed; the caller has checked with ``foreign_items`` that the
+    source document holds nothing else, and the statements are scoped to it and to the generated
+    code prefix (compared case-sensitively) all the same."""
     rec_table = _quoted(Recommendation._meta.db_table)
-    generated = f"SELECT id FROM {rec_table} WHERE code LIKE %s"  # noqa: S608 - table names only
-    pattern = [CODE_PREFIX + "%"]
+    code = _quoted(_column(Recommendation, "code"))
+    source_column = _quoted(_column(Recommendation, "source_document_id"))
+    # ``substr(…) =`` and not ``LIKE``: LIKE ignores case on SQLite (``load-plan`` would match).
+    scope = f"{source_column} = %s AND substr({code}, 1, {len(CODE_PREFIX)}) = %s"
+    params: list[int | str] = [source.pk, CODE_PREFIX]
+    generated = f"SELECT id FROM {rec_table} WHERE {scope}"  # noqa: S608 - table and column names only
     with connection.cursor() as cursor:
         for model, column in (
             (CheckInRedemption, "recommendation_id"),
             (HistoryEntry, "recommendation_id"),
             (Evidence, "recommendation_id"),
+            (Citation, "recommendation_id"),
             (Recommendation.themes.through, "recommendation_id"),
             (Recommendation.addressed_to.through, "recommendation_id"),
             (Recommendation.related.through, "from_recommendation_id"),
@@ -522,9 +595,9 @@ def delete_generated_items() -> int:
             cursor.execute(
                 f"DELETE FROM {_quoted(model._meta.db_table)} "  # noqa: S608 - table names only
                 f"WHERE {_quoted(column)} IN ({generated})",
-                pattern,
+                params,
             )
-        cursor.execute(f"DELETE FROM {rec_table} WHERE code LIKE %s", pattern)  # noqa: S608
+        cursor.execute(f"DELETE FROM {rec_table} WHERE {scope}", params)  # noqa: S608
         return int(cursor.rowcount)
 
 
@@ -550,7 +623,10 @@ class Command(BaseCommand):
             help="auto: COPY on PostgreSQL, bulk_create elsewhere.",
         )
         parser.add_argument(
-            "--replace", action="store_true", help="Delete earlier LOAD- items first instead of refusing."
+            "--replace",
+            action="store_true",
+            help="Delete the items generate_load wrote before (those of its LOAD source document) first "
+            "instead of refusing. Other items, even coded LOAD-, are never deleted.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -573,11 +649,27 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         with transaction.atomic():
-            if Recommendation.objects.filter(code__startswith=CODE_PREFIX).exists():
+            source = generator_source()
+            if source is not None and Recommendation.objects.filter(source_document=source).exists():
                 if not options["replace"]:
-                    raise CommandError("LOAD- items already exist; run with --replace to regenerate them.")
-                removed = delete_generated_items()
-                self.stdout.write(f"Deleted {removed} earlier LOAD- items.")
+                    raise CommandError(
+                        "Generated LOAD- items already exist; run with --replace to regenerate them."
+                    )
+                foreign = foreign_items(source)
+                if foreign:
+                    raise CommandError(
+                        f"The source document {SOURCE_KEY} of generate_load holds items it did not "
+                        f"write: {_listed(foreign)}. Move them to another source document; "
+                        "nothing was deleted."
+                    )
+                removed = delete_generated_items(source)
+                self.stdout.write(f"Deleted {removed} earlier generated LOAD- items.")
+            conflicts = conflicting_items(items)
+            if conflicts:
+                raise CommandError(
+                    f"Items not written by generate_load already have codes it would write: "
+                    f"{_listed(conflicts)}. Nothing was changed."
+                )
             if connection.vendor == "postgresql":
                 # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: left deferred, the
                 # checks of millions of rows pile up in a queue and all run at COMMIT, after the
