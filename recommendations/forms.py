@@ -48,6 +48,15 @@ class RecommendationAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         loaded = cleaned.get("loaded_version")
+        if self.instance.pk and loaded is None and "loaded_version" not in self.errors:
+            # The page always sends it; without it nothing tells a stale save from a fresh one.
+            raise ValidationError(
+                _(
+                    "Trang không gửi kèm phiên bản đã tải nên không thể biết kiến nghị có vừa bị "
+                    "người khác sửa hay không. Hãy tải lại trang; thay đổi của bạn chưa được lưu."
+                ),
+                code="version_missing",
+            )
         if self.instance.pk and loaded is not None:
             current = Recommendation.objects.values_list("version", flat=True).get(pk=self.instance.pk)
             if current != loaded:

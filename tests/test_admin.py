@@ -376,6 +376,27 @@ def test_stale_change_form_is_refused_and_nothing_is_overwritten(client, catalog
     assert rec.title == "Người khác sửa"
 
 
+def test_change_form_without_its_loaded_version_is_refused(client, catalogue, mofa):
+    # A damaged or hand-made form: it could not be told apart from a stale one.
+    rec = catalogue["FPT-01"]
+    user = owner_user(mofa)
+    client.force_login(user)
+    services.recommendation_update(recommendation=rec, actor=user, changes={"title": "Người khác sửa"})
+    data = {
+        "title": "Của tôi",
+        "priority": "medium",
+        "progress": "0",
+        "evidence-2-TOTAL_FORMS": "0",
+        "evidence-2-INITIAL_FORMS": "0",
+        **READ_ONLY_INLINES,
+    }
+    response = client.post(change_url(rec), data)
+    assert response.status_code == 200
+    assert "không gửi kèm phiên bản đã tải" in response.content.decode()
+    rec.refresh_from_db()
+    assert (rec.title, rec.version) == ("Người khác sửa", 2)
+
+
 def test_evidence_inline_adds_through_the_service(client, catalogue, mofa):
     rec = catalogue["FPT-01"]
     user = owner_user(mofa)
