@@ -36,7 +36,7 @@ run: catalogue
 	var=$${TRACKER_VAR_DIR:-var}; \
 	$(VENV)/bin/celery -A tracker worker --beat --pool=solo --loglevel=INFO \
 	    --schedule $$var/celerybeat-schedule >$$var/celery.log 2>&1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null || true' EXIT INT TERM; \
+	trap 'kill $$worker 2>/dev/null || true' EXIT INT TERM HUP; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 demo: catalogue
