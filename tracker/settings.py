@@ -158,6 +158,10 @@ EVIDENCE_ALLOWED_TYPES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# What an import may unpack (an XLSX file's parts; also the text of all its cells, in characters)
+# and the rows it may hold below its header (recommendations/tabular.py).
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=10_000)
 
 # Email: console in development; EMAIL_URL (smtp://host:port, smtp+tls://user:pass@host:587).
 _email = env.email_url("EMAIL_URL", default="consolemail://")
