@@ -81,12 +81,30 @@ def _check_version(recommendation: Recommendation, expected_version: int | None)
         )
 
 
+def edit_refusal(actor: User, recommendation: Recommendation) -> str | None:
+    """Why ``actor`` may not change ``recommendation`` (as a message for them), or None if they may."""
+    if roles.can_edit_recommendation(actor, recommendation):
+        return None
+    if not roles.is_owner_role(actor):
+        # A reader (or someone without a role): the organization is not what stands in the way.
+        return _("Bạn chỉ có quyền xem: vai trò của bạn không cho phép thay đổi kiến nghị %(code)s.") % {
+            "code": recommendation.code
+        }
+    if actor.organization_id is None:
+        return _(
+            "Bạn chưa thuộc đơn vị nào nên không thể thay đổi kiến nghị %(code)s; "
+            "hãy nhờ quản trị viên gán đơn vị cho bạn."
+        ) % {"code": recommendation.code}
+    return _("Bạn không có quyền thay đổi kiến nghị %(code)s: nó do %(org)s chủ trì.") % {
+        "code": recommendation.code,
+        "org": recommendation.owner_organization,
+    }
+
+
 def _require_edit(actor: User, recommendation: Recommendation) -> None:
-    if not roles.can_edit_recommendation(actor, recommendation):
-        raise NotPermitted(
-            _("Bạn không có quyền thay đổi kiến nghị %(code)s: nó do %(org)s chủ trì.")
-            % {"code": recommendation.code, "org": recommendation.owner_organization}
-        )
+    refusal = edit_refusal(actor, recommendation)
+    if refusal is not None:
+        raise NotPermitted(refusal)
 
 
 def _history(

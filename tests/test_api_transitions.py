@@ -5,9 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from recommendations import services
+from recommendations import roles, services
 from recommendations.models import Recommendation
-from tests.factories import OrganizationFactory, RecommendationFactory, admin_user, owner_user, reader_user
+from tests.factories import (
+    OrganizationFactory,
+    RecommendationFactory,
+    UserFactory,
+    admin_user,
+    owner_user,
+    reader_user,
+)
 from tests.test_api_common import client_for
 
 pytestmark = pytest.mark.django_db
@@ -194,17 +201,31 @@ def test_a_malformed_if_match_is_400(rec, owner):
     assert _state() == before
 
 
-@pytest.mark.parametrize("who", ["reader", "other_org_owner"])
-def test_readers_and_other_organizations_cannot_transition(rec, who):
-    user = reader_user() if who == "reader" else owner_user(OrganizationFactory(code="MIC"))
+@pytest.mark.parametrize("who", ["reader", "other_org_owner", "owner_without_organization"])
+def test_readers_and_other_organizations_cannot_transition_and_are_told_why(rec, who):
+    user, reason = {
+        "reader": (
+            reader_user(),
+            "Bạn chỉ có quyền xem: vai trò của bạn không cho phép thay đổi kiến nghị T-1.",
+        ),
+        "other_org_owner": (
+            owner_user(OrganizationFactory(code="MIC")),
+            f"Bạn không có quyền thay đổi kiến nghị T-1: nó do {rec.owner_organization.name} chủ trì.",
+        ),
+        "owner_without_organization": (
+            UserFactory(role=roles.OWNER, organization=None),
+            "Bạn chưa thuộc đơn vị nào nên không thể thay đổi kiến nghị T-1; "
+            "hãy nhờ quản trị viên gán đơn vị cho bạn.",
+        ),
+    }[who]
     before = _state()
     response = client_for(user).post(URL, {"to_status": "accepted"}, format="json")
     assert response.status_code == 403
-    assert response.json() == {
-        "detail": f"Bạn không có quyền thay đổi kiến nghị T-1: nó do {rec.owner_organization.name} chủ trì.",
-        "code": "permission_denied",
-    }
+    assert response.json() == {"detail": reason, "code": "permission_denied"}
     assert _state() == before
+    with pytest.raises(services.NotPermitted) as refused:
+        services.recommendation_transition(recommendation=rec, actor=user, to_status="accepted")
+    assert str(refused.value) == reason
 
 
 def test_unknown_item_is_404(owner):

@@ -240,13 +240,12 @@ class RecommendationPermission(IsTrackerMember):
         return True
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
-        if request.method in SAFE_METHODS or roles.can_edit_recommendation(request.user, obj):
+        if request.method in SAFE_METHODS:
             return True
-        self.message = _("Bạn không có quyền thay đổi kiến nghị %(code)s: nó do %(org)s chủ trì.") % {
-            "code": obj.code,
-            "org": obj.owner_organization,
-        }
-        return False
+        refusal = services.edit_refusal(view.actor(), obj)
+        if refusal is not None:
+            self.message = refusal
+        return refusal is None
 
 
 # --- Recommendations ----------------------------------------------------------------------------
