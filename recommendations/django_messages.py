@@ -152,6 +152,9 @@ DJANGO_ADMIN_MESSAGES = (
 # plural; nothing formats these.
 DJANGO_ADMIN_PLURAL_MESSAGES = (
     ngettext_lazy("entry", "entries"),  # the object history page's "12 entries"
+    # Above every form with errors. Django's Vietnamese catalogue has both sentences, but as two
+    # plain messages, and the admin's templates ask for the plural pair: it stayed in English.
+    ngettext_lazy("Please correct the error below.", "Please correct the errors below."),
     ngettext_lazy(
         "This password is too short. It must contain at least %d character.",
         "This password is too short. It must contain at least %d characters.",

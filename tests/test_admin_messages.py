@@ -18,6 +18,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.contrib.contenttypes.models import ContentType
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
+from django.utils.translation import ngettext
 
 from recommendations import django_messages
 from recommendations.django_messages import DJANGO_ADMIN_MESSAGES, DJANGO_ADMIN_PLURAL_MESSAGES
@@ -48,12 +49,15 @@ def django_po(app: str, language: str, domain: str = "django") -> Catalogue:
 
 
 def left_in_english(app: str, domain: str = "django") -> Catalogue:
-    """The entries of Django's English catalogue that its Vietnamese one lacks or leaves empty."""
+    """The entries of Django's English catalogue that its Vietnamese one lacks or leaves empty, or
+    has only as a plain message where the English one is a plural pair (gettext then finds no
+    plural form and falls back to English)."""
     vietnamese = django_po(app, "vi", domain)
+    missing: tuple[str | None, list[str]] = (None, [""])
     return {
-        key: entry
-        for key, entry in django_po(app, "en", domain).items()
-        if not any(vietnamese.get(key, (None, [""]))[1])
+        key: (plural, translations)
+        for key, (plural, translations) in django_po(app, "en", domain).items()
+        if not any(vietnamese.get(key, missing)[1]) or (plural and not vietnamese.get(key, missing)[0])
     }
 
 
@@ -265,3 +269,11 @@ def test_setting_a_password_in_the_user_admin_is_in_vietnamese(client):
         page.wsgi_request.path, {"usable_password": "true", "password1": "a1b2", "password2": "a1b2"}
     )
     assert "Mật khẩu này quá ngắn. Mật khẩu phải có ít nhất 8 ký tự." in too_short.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_form_error_banner_is_vietnamese(count):
+    # The admin's templates ask for it as a plural pair, which Django's Vietnamese catalogue lacks.
+    with translation.override("vi"):
+        banner = ngettext("Please correct the error below.", "Please correct the errors below.", count)
+    assert banner == "Hãy sửa các lỗi dưới đây."
