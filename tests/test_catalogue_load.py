@@ -11,7 +11,7 @@ from recommendations import services
 from recommendations.catalogue import read_catalogue
 from recommendations.models import Citation, HistoryEntry, Organization, Recommendation, Theme, User
 from recommendations.workflow import Status
-from tests.factories import owner_user
+from tests.factories import admin_user, owner_user
 from tests.test_catalogue_provenance import EXPECTED_CODES, EXPECTED_COUNTS_PER_SOURCE
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +159,20 @@ def test_a_corrected_quote_in_the_file_is_refreshed_with_a_history_row(loaded):
     # A second load with the same file changes nothing more.
     assert services.catalogue_load(catalogue).updated == []
     assert Recommendation.objects.get(code="MIC-01").version == 2
+
+
+def test_loaddemo_on_a_tracker_in_use_leaves_items_already_moved_on(capsys):
+    services.catalogue_load(read_catalogue())
+    rec = Recommendation.objects.get(code="FPT-01")
+    administrator = admin_user()
+    for target in (Status.ACCEPTED, Status.IN_PROGRESS):
+        services.recommendation_transition(recommendation=rec, actor=administrator, to_status=target)
+    services.evidence_add(recommendation=rec, actor=administrator, kind="note", note="báo cáo")
+    services.recommendation_transition(recommendation=rec, actor=administrator, to_status=Status.IMPLEMENTED)
+    rec.refresh_from_db()
+    before = (rec.status, rec.owner_id, rec.due_date, rec.version)
+    call_command("loaddemo")
+    assert "Demo loaded" in capsys.readouterr().out
+    rec.refresh_from_db()
+    assert (rec.status, rec.owner_id, rec.due_date, rec.version) == before
+    assert Recommendation.objects.filter(owner__isnull=False).count() == Recommendation.objects.count() - 1

@@ -87,7 +87,9 @@ class Command(BaseCommand):
             if roles.OWNER in person.groups.values_list("name", flat=True):
                 owners_by_org.setdefault(person.organization_id, []).append(person)
         today = timezone.localdate()
-        items = Recommendation.objects.filter(owner__isnull=True).order_by("code")
+        # Only items nobody has taken up yet: on a tracker already in use, an item someone moved on
+        # (or closed) keeps its state, and its due date may no longer change.
+        items = Recommendation.objects.filter(owner__isnull=True, status=Status.PROPOSED).order_by("code")
         for index, rec in enumerate(items):
             candidates = owners_by_org.get(rec.owner_organization_id)
             if not candidates:
