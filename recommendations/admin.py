@@ -7,6 +7,7 @@ action, evidence through ``evidence_add``/``evidence_withdraw``), object-level r
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 
 from django.conf import settings
@@ -336,6 +337,10 @@ class RecommendationAdmin(RoleAwareAdmin):
                 choosable |= Q(pk=obj.owner_id)
             people = User.objects.filter(choosable).order_by("last_name", "first_name", "username")
             form.base_fields["owner"].queryset = people  # type: ignore[attr-defined]
+        refusal = getattr(request, SERVICE_REFUSAL, None)
+        if refusal is not None:
+            # A class made for this request (modelform_factory makes one per call): see changeform_view.
+            form.refusal = _as_form_errors(refusal, form.base_fields, Recommendation)  # type: ignore[attr-defined]
         return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -417,6 +422,17 @@ class RecommendationAdmin(RoleAwareAdmin):
             )
             formset.new_objects.append(created)
 
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The list's template links to the import page for those who may change items; Django's
+        # list view does not put that permission in the template's context.
+        extra_context = {
+            **(extra_context or {}),
+            "has_change_permission": self.has_change_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
     def changeform_view(
         self,
         request: HttpRequest,
@@ -428,8 +444,10 @@ class RecommendationAdmin(RoleAwareAdmin):
         if object_id:
             obj = self.get_object(request, object_id)
             if obj is not None:
+                # What was typed in the workflow form before its refusal, for this display only.
+                draft = request.session.pop(_transition_draft_key(obj.pk), None) or {}
                 extra_context["transition_form"] = TransitionForm(
-                    current_status=obj.status, initial={"version": obj.version}
+                    current_status=obj.status, initial={**draft, "version": obj.version}
                 )
                 extra_context["can_transition"] = roles.can_edit_recommendation(request.user, obj) and bool(
                     allowed_targets(obj.status)
@@ -440,9 +458,14 @@ class RecommendationAdmin(RoleAwareAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except (DomainError, ValidationError) as error:
-            # The whole save ran in one transaction and was rolled back: nothing changed.
-            self.message_user(request, _describe(error, Recommendation), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            # The service refused the save, and the transaction it ran in was rolled back: nothing
+            # changed. The same post is shown again, as typed, with the refusal as an error of the
+            # form (get_form), on the field it names: the form is then invalid and nothing is saved.
+            setattr(request, SERVICE_REFUSAL, error)
+            for uploads in request.FILES.lists():
+                for upload in uploads[1]:
+                    upload.seek(0)  # validated again
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     # --- workflow ---
 
@@ -472,7 +495,10 @@ class RecommendationAdmin(RoleAwareAdmin):
         # Not limited to the targets allowed now: the service checks the version before the
         # transition, so a page that is out of date is reported as such (see TransitionForm).
         form = TransitionForm(request.POST)
+        # A refusal keeps what was chosen and typed for the change page to show again (changeform_view).
+        draft_key = _transition_draft_key(obj.pk)
         if not form.is_valid():
+            request.session[draft_key] = form.draft()
             self.message_user(
                 request,
                 _("Yêu cầu chuyển trạng thái không hợp lệ: %s") % form.error_message(),
@@ -488,8 +514,10 @@ class RecommendationAdmin(RoleAwareAdmin):
                 expected_version=form.cleaned_data["version"],
             )
         except DomainError as error:
+            request.session[draft_key] = form.draft()
             self.message_user(request, str(error), messages.ERROR)
         else:
+            request.session.pop(draft_key, None)
             self.message_user(
                 request,
                 _("Đã chuyển %(code)s sang “%(status)s”.")
@@ -611,6 +639,35 @@ class RecommendationAdmin(RoleAwareAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/recommendations/recommendation/import.html", context)
+
+
+# The request attribute that carries a service's refusal of the change form to its second pass.
+SERVICE_REFUSAL = "recommendation_refusal"
+
+
+def _transition_draft_key(pk: int) -> str:
+    """The session key of what was posted to an item's workflow form and refused."""
+    return f"recommendations:transition_draft:{pk}"
+
+
+def _as_form_errors(error: Exception, fields: Container[str], model: type[Model]) -> ValidationError:
+    """A service's refusal as errors of a form with ``fields``: each on the field it names when
+    the form has that field; otherwise (a field not on the form, a domain error) above the form,
+    labelled as in ``_describe``."""
+    if not isinstance(error, ValidationError):
+        return ValidationError(str(error), code=getattr(error, "code", None))
+    if not hasattr(error, "error_dict"):
+        return error
+    errors: dict[str, list[ValidationError]] = {}
+    for name, field_errors in error.error_dict.items():
+        if name in fields:
+            errors.setdefault(name, []).extend(field_errors)
+        else:
+            label = _field_label(model, name)
+            errors.setdefault(NON_FIELD_ERRORS, []).extend(
+                ValidationError(label + message) for message in ValidationError(field_errors).messages
+            )
+    return ValidationError(errors)
 
 
 def _describe(error: Exception, model: type[Model] | None = None) -> str:

@@ -17,6 +17,9 @@ class RecommendationAdminForm(forms.ModelForm):
     """The change form carries the version it was loaded at, so a stale save is refused."""
 
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The service's refusal of this very post, set by the admin on the form class it makes for the
+    # request (RecommendationAdmin.get_form); keys are fields of the form or NON_FIELD_ERRORS.
+    refusal: ValidationError | None = None
 
     class Meta:
         model = Recommendation
@@ -47,6 +50,10 @@ class RecommendationAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.refusal is not None:
+            # Shown again with the reason, so nothing typed is lost; invalid, so nothing is saved.
+            self.add_error(None, self.refusal)
+            return self.cleaned_data
         loaded = cleaned.get("loaded_version")
         if self.instance.pk and loaded is None and "loaded_version" not in self.errors:
             # The page always sends it; without it nothing tells a stale save from a fresh one.
@@ -149,6 +156,10 @@ class TransitionForm(forms.Form):
         field = self.fields["to_status"]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 -- declared above
         field.choices = [(s.value, s.label) for s in targets]
+
+    def draft(self) -> dict[str, str]:
+        """What was chosen and typed, as posted: to fill the form in again after a refusal."""
+        return {name: str(self.data.get(name, "")) for name in ("to_status", "comment")}
 
     def error_message(self) -> str:
         """The errors as one message for the user, without field names. A page without a usable
