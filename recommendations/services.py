@@ -25,6 +25,7 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -636,6 +637,18 @@ def evidence_withdraw(*, evidence: Evidence | int, actor: User, reason: str) -> 
 
 # --- Import ---------------------------------------------------------------------------------------
 
+
+def _read_date(text: str) -> datetime.date | None:
+    """A date as the admin's forms read it: ISO, or day first (a spreadsheet saved with Vietnamese
+    settings writes 31/12/2026); None if it is neither."""
+    for date_format in get_format("DATE_INPUT_FORMATS"):
+        try:
+            return datetime.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
 IMPORT_COLUMNS = ("code", *UPDATABLE_FIELDS, "themes", "status", "source", "location", "quote")
 
 
@@ -682,10 +695,13 @@ def _import_values(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[Theme] 
         elif isinstance(raw, datetime.date):
             values["due_date"] = raw
         elif text("due_date"):
-            try:
-                values["due_date"] = datetime.date.fromisoformat(text("due_date"))
-            except ValueError:
-                errors["due_date"] = _("Ngày “%(v)s” không đúng dạng YYYY-MM-DD.") % {"v": text("due_date")}
+            due_date = _read_date(text("due_date"))
+            if due_date is None:
+                errors["due_date"] = _("Ngày “%(v)s” không đúng dạng YYYY-MM-DD hoặc DD/MM/YYYY.") % {
+                    "v": text("due_date")
+                }
+            else:
+                values["due_date"] = due_date
         else:
             values["due_date"] = None
     if text("priority"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 
 import pytest
@@ -20,6 +21,7 @@ from tests.factories import (
     ThemeFactory,
     admin_user,
     owner_user,
+    reader_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -95,10 +97,20 @@ def test_good_csv_updates_and_creates_through_the_services(client, setup):
     assert (new.owner_organization.code, new.status, new.priority) == ("MIC", "proposed", "low")
 
 
+@pytest.mark.parametrize("typed", ["2027-03-31", "31/03/2027", "31-03-2027", "31.03.2027"])
+def test_a_due_date_reads_as_iso_or_day_first(client, setup, typed):
+    # A CSV saved by a spreadsheet with Vietnamese settings writes dates day first.
+    client.force_login(admin_user())
+    upload = csv_upload([["code", "title", "due_date"], ["NQ52-01", "Chiến lược", typed]])
+    response = client.post(IMPORT_URL, {"file": upload})
+    assert response.status_code == 302
+    assert Recommendation.objects.get(code="NQ52-01").due_date == datetime.date(2027, 3, 31)
+
+
 @pytest.mark.parametrize(
     ("bad_row", "column", "fragment"),
     [
-        (["NQ52-01", "x", "MOFA", "lan", "31/03/2027", "", "", ""], "due_date", "YYYY-MM-DD"),
+        (["NQ52-01", "x", "MOFA", "lan", "03/31/2027", "", "", ""], "due_date", "DD/MM/YYYY"),
         (["NQ52-01", "x", "NOPE", "", "", "", "", ""], "owner_organization", "NOPE"),
         (["NQ52-01", "x", "MOFA", "ghost", "", "", "", ""], "owner", "ghost"),
         (["NQ52-01", "x", "MOFA", "", "", "khong-co", "", ""], "themes", "khong-co"),
@@ -222,7 +234,6 @@ def test_unreadable_file_is_refused_with_a_form_error(client, setup):
 
 
 def test_reader_cannot_import(client, setup):
-    from tests.factories import reader_user
 
     client.force_login(reader_user())
     assert (
@@ -305,3 +316,11 @@ def test_an_untouched_export_imports_back_unchanged_whatever_the_title_starts_wi
     assert state() == before
     rec.refresh_from_db()
     assert (rec.title, rec.version) == (title, 1)
+
+
+@pytest.mark.parametrize(("role", "linked"), [("administrator", True), ("owner", True), ("reader", False)])
+def test_the_list_links_to_the_import_page_for_those_who_may_change_items(client, setup, role, linked):
+    user = {"administrator": admin_user, "owner": lambda: setup["owner"], "reader": reader_user}[role]()
+    client.force_login(user)
+    page = client.get(CHANGELIST).content.decode()
+    assert (f'href="{IMPORT_URL}"' in page) is linked
