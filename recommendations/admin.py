@@ -1049,6 +1049,15 @@ class UserAdmin(FoldedSearchAdmin, DjangoUserAdmin):
         # Also the password page (user_change_password asks this with the person).
         return super().has_change_permission(request, obj) and _may_manage_account(request.user, obj)
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        person = form.instance
+        if not person.is_staff and person.groups.filter(name__in=roles.ROLE_GROUPS).exists():
+            # A role is for working in the admin, which signs in only staff: without this, someone
+            # given a role but not "staff status" was told their password was wrong.
+            person.is_staff = True
+            person.save(update_fields=["is_staff"])
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # People who own items, submitted evidence or appear in history are deactivated instead.
         # Superusers only: so never a superuser's account by anyone else.

@@ -8,6 +8,7 @@ import pytest
 from django import forms
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -19,6 +20,7 @@ from tests.factories import OrganizationFactory, UserFactory, admin_user, owner_
 pytestmark = pytest.mark.django_db
 
 USER_ADD = reverse("admin:recommendations_user_add")
+PASSWORD = "pw-for-tests-only"  # the factories' password
 TOKEN_LIST = reverse("admin:authtoken_tokenproxy_changelist")
 TOKEN_ADD = reverse("admin:authtoken_tokenproxy_add")
 
@@ -293,3 +295,19 @@ def test_administrators_see_the_role_groups_but_cannot_edit_or_delete_them(clien
         == 403
     )
     assert Group.objects.filter(name=roles.ADMINISTRATOR).exists()
+
+
+def test_giving_someone_a_role_lets_them_sign_in_to_the_admin(client):
+    person = UserFactory(is_staff=False)
+    client.force_login(admin_user())
+    owner = Group.objects.get(name=roles.OWNER)
+    data = change_form_data(client, person, groups=[owner.pk], is_staff=False)
+    assert client.post(user_change(person), data).status_code == 302
+    person.refresh_from_db()
+    assert (groups_of(person), person.is_staff) == ({roles.OWNER}, True)
+    signing_in = Client()
+    response = signing_in.post(
+        reverse("admin:login"), {"username": person.username, "password": PASSWORD, "next": "/admin/"}
+    )
+    assert response.status_code == 302
+    assert signing_in.get("/admin/").status_code == 200
