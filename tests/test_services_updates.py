@@ -7,10 +7,11 @@ import threading
 import time
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from recommendations import services
+from recommendations import roles, services
 from recommendations.errors import DomainError, NotPermitted
 from recommendations.models import HistoryEntry, Recommendation, Theme
 from recommendations.workflow import Status
@@ -187,6 +188,8 @@ def test_themes_in_use_are_not_deleted_and_neither_are_the_others_selected_with_
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: SQLite serialises every write")
 @pytest.mark.django_db(transaction=True)
 def test_two_people_withdrawing_the_same_evidence_at_once_one_is_refused():
+    # A transactional test before this one may have flushed the role groups a data migration made.
+    Group.objects.get_or_create(name=roles.OWNER)
     rec = RecommendationFactory()
     alice, bob = owner_user(rec.owner_organization), owner_user(rec.owner_organization)
     evidence = services.evidence_add(recommendation=rec, actor=alice, kind="note", note="báo cáo")
