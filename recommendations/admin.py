@@ -109,6 +109,20 @@ class TimelinessFilter(admin.SimpleListFilter):
         return queryset
 
 
+class WithdrawnFilter(admin.SimpleListFilter):
+    # Django's filter for an empty date would offer "Rỗng / Không rỗng" (empty / not empty).
+    title = gettext_lazy("đã rút")
+    parameter_name = "withdrawn"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("no", gettext_lazy("Chưa rút")), ("yes", gettext_lazy("Đã rút"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
+        if self.value() in ("no", "yes"):
+            return queryset.filter(withdrawn_at__isnull=self.value() == "no")
+        return queryset
+
+
 class EvidenceInline(admin.TabularInline):
     """The form that adds evidence to an item; what was submitted is listed by ``SubmittedEvidenceInline``
     (read-only, with files linked to the download view rather than to unserved media)."""
@@ -719,7 +733,7 @@ def _evidence_file_cell(viewer: Any, evidence: Evidence) -> str:
 @admin.register(Evidence)
 class EvidenceAdmin(RoleAwareAdmin):
     list_display = ("recommendation", "kind", "summary", "submitted_by", "submitted_at", "withdrawn_at")
-    list_filter = ("kind", ("withdrawn_at", admin.EmptyFieldListFilter))
+    list_filter = ("kind", WithdrawnFilter)
     list_select_related = ("recommendation", "submitted_by")
     # Across every item, the latest first (the item's own page lists its evidence in order);
     # ``evidence_time_idx`` serves this order.

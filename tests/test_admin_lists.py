@@ -49,6 +49,15 @@ def test_evidence_is_listed_latest_first(client, rows):
     assert [e.note for e in listed(client, "evidence")] == ["1 ngày", "3 ngày", "10 ngày"]
 
 
+def test_evidence_is_filtered_by_whether_it_was_withdrawn(client, rows):
+    withdrawn = Evidence.objects.get(note="3 ngày")
+    services.evidence_withdraw(evidence=withdrawn, actor=admin_user(), reason="nhầm")
+    page = client.get(reverse("admin:recommendations_evidence_changelist")).content.decode()
+    assert "Chưa rút" in page and "Đã rút" in page and "Rỗng" not in page
+    assert [e.note for e in listed(client, "evidence", {"withdrawn": "yes"})] == ["3 ngày"]
+    assert [e.note for e in listed(client, "evidence", {"withdrawn": "no"})] == ["1 ngày", "10 ngày"]
+
+
 def test_history_is_listed_latest_first(client, rows):
     check_ins = [h.comment for h in listed(client, "historyentry") if h.kind == HistoryEntry.Kind.CHECK_IN]
     assert check_ins == ["1 ngày", "3 ngày", "10 ngày"]
