@@ -33,9 +33,9 @@ def _axes_enabled(settings):
     settings.AXES_ENABLED = True
 
 
-def sign_in(client: Client, username: str, password: str, address: str):
+def sign_in(client: Client, username: str, password: str, address: str, **headers: str):
     return client.post(
-        LOGIN, {"username": username, "password": password, "next": INDEX}, REMOTE_ADDR=address
+        LOGIN, {"username": username, "password": password, "next": INDEX}, REMOTE_ADDR=address, **headers
     )
 
 
@@ -216,12 +216,7 @@ PROXY = "10.0.0.1"  # every request reaches the server from the proxy's address
 
 
 def sign_in_through_proxy(client: Client, username: str, password: str, forwarded_for: str):
-    return client.post(
-        LOGIN,
-        {"username": username, "password": password, "next": INDEX},
-        REMOTE_ADDR=PROXY,
-        HTTP_X_FORWARDED_FOR=forwarded_for,
-    )
+    return sign_in(client, username, password, PROXY, HTTP_X_FORWARDED_FOR=forwarded_for)
 
 
 def test_behind_a_proxy_each_client_is_locked_by_its_own_address(settings):
