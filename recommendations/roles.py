@@ -20,6 +20,12 @@ READER = "reader"
 ROLE_GROUPS = (ADMINISTRATOR, OWNER, READER)
 
 
+def remember_group_names(user: Any, names: set[str]) -> None:
+    """Give ``user`` the names of their groups, read along with them, so that no role check asks
+    the database again during this request."""
+    user._tracker_group_names = names
+
+
 def _group_names(user: Any) -> set[str]:
     cached = getattr(user, "_tracker_group_names", None)
     if cached is None:

@@ -136,9 +136,9 @@ def test_list_runs_a_constant_number_of_queries(fmt):
             response = client.get(f"/api/v1/recommendations/?page_size={size}&format={fmt}")
         assert response.status_code == 200
         counts.append(len(queries))
-    # token + groups, then count + the page's rows (its ids chosen in a subquery) + their themes
-    # (JSON); spreadsheets hold every row, so no count.
-    assert counts == ([5, 5] if fmt == "json" else [4, 4])
+    # the token with its user and groups, then count + the page's rows (its ids chosen in a
+    # subquery) + their themes (JSON); spreadsheets hold every row, so no count.
+    assert counts == ([4, 4] if fmt == "json" else [3, 3])
 
 
 # --- Filters ---------------------------------------------------------------------------------------

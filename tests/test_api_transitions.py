@@ -288,9 +288,10 @@ def test_a_transition_runs_a_fixed_number_of_queries(owner, django_assert_num_qu
     item = RecommendationFactory(code="T-3", owner_organization=owner.organization)
     item.themes.set([])
     client = client_for(owner)
-    # token + groups, the permission pre-check; the service's transaction (a savepoint inside the
-    # test's): lock, update, history insert. The answer is built from the locked row.
-    with django_assert_num_queries(8):
+    # the token with its user and groups, the permission pre-check; the service's transaction (a
+    # savepoint inside the test's): lock, update, history insert. The answer is built from the
+    # locked row.
+    with django_assert_num_queries(7):
         response = client.post(
             "/api/v1/recommendations/T-3/transition/", {"to_status": "accepted"}, format="json"
         )

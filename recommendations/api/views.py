@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
@@ -35,6 +35,7 @@ from .. import roles, selectors, services
 from ..downloads import evidence_file_response
 from ..middleware import preferred_language
 from ..models import Evidence, Organization, Recommendation, SourceDocument, Theme, User
+from .authentication import TrackerTokenAuthentication
 from .filters import RecommendationFilter
 from .pagination import TrackerPagination
 from .permissions import IsTrackerMember
@@ -90,7 +91,7 @@ class TrackerAPIView(GenericAPIView[Any]):
 
     # Token first, so that an anonymous request gets 401 with ``WWW-Authenticate: Token``
     # (DRF answers 403 when the first class offers no challenge, as sessions do not).
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [TrackerTokenAuthentication, SessionAuthentication]
     permission_classes = [IsTrackerMember]
     # The file name of CSV/XLSX downloads; empty: no spreadsheet formats.
     export_name = ""
