@@ -81,6 +81,57 @@ def parse_period(text: str) -> str:
     return f"{year}-W{week:02d}"
 
 
+# --- Dates as people read them -------------------------------------------------------------------
+# The emails show dates in the recipient's language, not in ISO: Vietnamese day first and
+# zero-padded (31/12/2026), English with the month's abbreviation (31 Dec 2026). The English
+# months are a fixed table rather than ``strftime("%b")``, which follows the process's C locale,
+# or Django's translated abbreviations, which are lower case ("dec") or in AP style ("Dec.").
+
+_ENGLISH_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _vietnamese_date(day: datetime.date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def _english_date(day: datetime.date) -> str:
+    return f"{day.day} {_ENGLISH_MONTHS[day.month - 1]} {day.year}"
+
+
+def date_formatter(language: str) -> Callable[[datetime.date], str]:
+    """How dates read in ``language``, decided once per email. The returned function remembers
+    each date it formatted: the items of one email share few due dates (quarter and year ends)."""
+    format_date = _english_date if language == "en" else _vietnamese_date
+    texts: dict[datetime.date, str] = {}
+
+    def text_of(day: datetime.date) -> str:
+        text = texts.get(day)
+        if text is None:
+            text = texts[day] = format_date(day)
+        return text
+
+    return text_of
+
+
+def week_label(period: str, language: str) -> str:
+    """The ISO week ``period`` (``YYYY-Www``) as it follows "Tuần"/"Week" in the emails: its
+    number and its Monday to Sunday, the year written once unless the week spans two
+    ("48 (23/11–29/11/2026)", "1 (29/12/2025–04/01/2026)"; in English "48 (23 Nov – 29 Nov 2026)").
+
+    Only for people to read: the delivery row, the Message-ID and the commands keep ``period``.
+    Raises ``ValueError`` as ``parse_period`` does."""
+    year, week = (int(part) for part in parse_period(period).split("-W"))
+    monday = datetime.date.fromisocalendar(year, week, 1)
+    sunday = monday + datetime.timedelta(days=6)
+    if language == "en":
+        start = f"{monday.day} {_ENGLISH_MONTHS[monday.month - 1]}"
+        start += f" {monday.year}" if monday.year != sunday.year else ""
+        return f"{week} ({start} – {_english_date(sunday)})"
+    start = f"{monday.day:02d}/{monday.month:02d}"
+    start += f"/{monday.year}" if monday.year != sunday.year else ""
+    return f"{week} ({start}–{_vietnamese_date(sunday)})"
+
+
 # --- Who gets what -------------------------------------------------------------------------------
 
 DIGEST_GROUPS = ("overdue", "due_soon", "stale", "other")
@@ -338,6 +389,8 @@ class EmailItem:
     due_date: datetime.date | None
     admin_url: str
     check_in_url: str = ""
+    # ``due_date`` as the recipient reads it (see ``date_formatter``); empty when there is none.
+    due_date_text: str = ""
     owner_name: str = ""
     reasons: tuple[str, ...] = ()
 
@@ -406,15 +459,17 @@ def _escalation_reasons(item: Recommendation, today: datetime.date) -> tuple[str
     return tuple(reasons)
 
 
-def _subject(content: Content) -> str:
+def _subject(content: Content, week: str) -> str:
+    """``week`` is ``week_label``'s text, which the templates show as ``period`` (see ``render``)."""
     template = f"recommendations/email/{content.kind}_subject.txt"
-    text = render_to_string(template, {"period": content.period, "item_count": content.item_count})
+    text = render_to_string(template, {"period": week, "item_count": content.item_count})
     return " ".join(text.split())
 
 
 def subject_for(content: Content) -> str:
-    with translation.override(recipient_language(content.recipient)):
-        return _subject(content)
+    language = recipient_language(content.recipient)
+    with translation.override(language):
+        return _subject(content, week_label(content.period, language))
 
 
 # The item rows of both emails are rendered by the two functions below rather than in their
@@ -436,7 +491,8 @@ def email_rows_html(kind: str, items: Iterable[EmailItem]) -> SafeString:
     check_in_label = html.escape(_("Xác nhận đúng tiến độ"))
     rows = []
     for item in items:
-        due_date = item.due_date.isoformat() if item.due_date else no_due_date
+        # A formatted date is digits, "/", spaces and an English month: nothing to escape.
+        due_date = item.due_date_text or no_due_date
         if kind == DIGEST:
             check_in_url = html.escape(item.check_in_url)
             check_in = f'<a href="{check_in_url}">{check_in_label}</a>' if check_in_url else ""
@@ -468,7 +524,7 @@ def email_rows_text(kind: str, items: Iterable[EmailItem]) -> str:
     reasons_label = _("Lý do")
     entries = []
     for item in items:
-        due_date = item.due_date.isoformat() if item.due_date else no_due_date
+        due_date = item.due_date_text or no_due_date
         if kind == DIGEST:
             entries.append(
                 f"\n* {item.code} — {item.title}\n"
@@ -514,6 +570,7 @@ def render(content: Content, *, delivery_id: int | None, today: datetime.date | 
         # catalogue every time, a large share of a digest's cost.
         status_labels = {status: str(label) for status, label in Status.choices}
         check_in_url_of = _check_in_url_maker(content, delivery_id)
+        date_text = date_formatter(language)
         groups: list[EmailGroup] = []
         for key, recommendations in content.groups.items():
             if not recommendations:
@@ -524,6 +581,7 @@ def render(content: Content, *, delivery_id: int | None, today: datetime.date | 
                     title=title_in(rec, language),
                     status=status_labels.get(rec.status, rec.status),
                     due_date=rec.due_date,
+                    due_date_text=date_text(rec.due_date) if rec.due_date else "",
                     admin_url=admin_change_url(rec),
                     check_in_url=check_in_url_of(rec),
                     # Only the escalation shows the owner; the digest's query does not load it.
@@ -540,9 +598,12 @@ def render(content: Content, *, delivery_id: int | None, today: datetime.date | 
                     rows_text=email_rows_text(content.kind, items),
                 )
             )
+        # The templates' msgids say "Tuần %(period)s" / "Week %(period)s": ``period`` is given the
+        # week as people read it, not the ISO key ``content.period``.
+        week = week_label(content.period, language)
         context: dict[str, Any] = {
             "recipient_name": str(content.recipient),
-            "period": content.period,
+            "period": week,
             "item_count": content.item_count,
             "groups": groups,
             "language": language,
@@ -553,7 +614,7 @@ def render(content: Content, *, delivery_id: int | None, today: datetime.date | 
         }
         base = f"recommendations/email/{content.kind}"
         return RenderedEmail(
-            subject=_subject(content),
+            subject=_subject(content, week),
             text=render_to_string(f"{base}.txt", context),
             html=render_to_string(f"{base}.html", context),
         )

@@ -107,7 +107,9 @@ def test_vietnamese_digest_in_text_and_html_lists_each_item_with_its_links(mailo
     delivery = ReminderDelivery.objects.get()
     assert message.to == ["lan@example.org"]
     assert message.from_email == "Theo dõi kiến nghị <tracker@example.gov.vn>"
-    assert message.subject == "[Theo dõi kiến nghị] Tuần 2026-W07: 4 kiến nghị bạn phụ trách đang mở"
+    assert (
+        message.subject == "[Theo dõi kiến nghị] Tuần 7 (09/02–15/02/2026): 4 kiến nghị bạn phụ trách đang mở"
+    )
     assert message.extra_headers["Message-ID"] == delivery.message_id
     assert delivery.message_id == f"<reminder.digest.2026-W07.{demo.lan.pk}@example.gov.vn>"
     text = message.body
@@ -128,7 +130,7 @@ def test_vietnamese_digest_in_text_and_html_lists_each_item_with_its_links(mailo
         ("A-03", "Lâu không cập nhật"),
         ("A-04", "Bình thường"),
     ]
-    assert f"Trạng thái: Đang thực hiện | Hạn hoàn thành: {(today - 20 * DAY).isoformat()}" in text
+    assert f"Trạng thái: Đang thực hiện | Hạn hoàn thành: {today - 20 * DAY:%d/%m/%Y}\n" in text
     assert "Trạng thái: Đã tiếp nhận | Hạn hoàn thành: chưa có" in text
     for item in ("A-01", "A-02", "A-03", "A-04"):
         pk = demo.items[item].pk
@@ -174,7 +176,10 @@ def test_english_digest_uses_the_english_catalogue_and_english_titles(mailoutbox
 
     english, vietnamese = mailoutbox
     assert english.to == ["john@example.org"]
-    assert english.subject == "[Recommendation tracker] Week 2026-W07: 1 open recommendation you own"
+    assert (
+        english.subject
+        == "[Recommendation tracker] Week 7 (9 Feb – 15 Feb 2026): 1 open recommendation you own"
+    )
     assert english.body.startswith("Dear Phạm Minh,")
     assert "== Due in the next 14 days (1) ==" in english.body
     assert "* B-01 — Open a data centre" in english.body
@@ -183,7 +188,10 @@ def test_english_digest_uses_the_english_catalogue_and_english_titles(mailoutbox
     assert '<html lang="en">' in html
     assert "<td>Open a data centre</td>" in html and "<td>In progress</td>" in html
     # The Vietnamese owner, sent right after, still gets Vietnamese: the language does not leak.
-    assert vietnamese.subject == "[Theo dõi kiến nghị] Tuần 2026-W07: 4 kiến nghị bạn phụ trách đang mở"
+    assert (
+        vietnamese.subject
+        == "[Theo dõi kiến nghị] Tuần 7 (09/02–15/02/2026): 4 kiến nghị bạn phụ trách đang mở"
+    )
     assert vietnamese.body.startswith("Kính gửi Nguyễn Lan,")
 
 
@@ -246,7 +254,10 @@ def test_escalation_email_goes_to_the_focal_person_with_reasons(mailoutbox):
     assert result.outcome == Outcome.SENT
     [message] = mailoutbox
     assert message.to == ["focal@example.org"]
-    assert message.subject == "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 2026-W07: 1 kiến nghị cần chú ý"
+    assert (
+        message.subject
+        == "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 7 (09/02–15/02/2026): 1 kiến nghị cần chú ý"
+    )
     assert "== Bộ Ngoại giao (1) ==" in message.body
     assert "* A-01 — Quá hạn lâu" in message.body
     assert "Người phụ trách: Nguyễn Lan" in message.body

@@ -66,9 +66,15 @@ def test_the_same_week_twice_sends_each_email_once(eager, mailoutbox, django_cap
 
     assert first == second == {"digest": 2, "escalation": 1}
     assert sorted((message.to[0], message.subject) for message in mail.outbox) == [
-        ("focal@example.org", "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 2026-W07: 1 kiến nghị cần chú ý"),
+        (
+            "focal@example.org",
+            "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 7 (09/02–15/02/2026): 1 kiến nghị cần chú ý",
+        ),
         ("john@example.org", english_subject(demo.john)),
-        ("lan@example.org", "[Theo dõi kiến nghị] Tuần 2026-W07: 4 kiến nghị bạn phụ trách đang mở"),
+        (
+            "lan@example.org",
+            "[Theo dõi kiến nghị] Tuần 7 (09/02–15/02/2026): 4 kiến nghị bạn phụ trách đang mở",
+        ),
     ]
     assert deliveries() == [
         ("focal", ESCALATION, SENT, 1),
@@ -244,10 +250,10 @@ def test_send_reminders_dry_run_prints_and_sends_nothing(mailoutbox):
     assert out.getvalue().splitlines() == [
         "Reminders for 2026-W07 (dry run: nothing is sent)",
         "  would send digest to lan@example.org (vi, 4 items): "
-        "[Theo dõi kiến nghị] Tuần 2026-W07: 4 kiến nghị bạn phụ trách đang mở",
+        "[Theo dõi kiến nghị] Tuần 7 (09/02–15/02/2026): 4 kiến nghị bạn phụ trách đang mở",
         f"  would send digest to john@example.org (en, 1 items): {english_subject(demo.john)}",
         "  would send escalation to focal@example.org (vi, 1 items): "
-        "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 2026-W07: 1 kiến nghị cần chú ý",
+        "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 7 (09/02–15/02/2026): 1 kiến nghị cần chú ý",
         "Would send 3, would skip 0.",
     ]
     assert mailoutbox == []

@@ -116,9 +116,15 @@ def test_a_real_worker_on_redis_delivers_the_weeks_reminders_once_over_smtp(redi
         notifications.build_content(kind=DIGEST, recipient=demo.john, period=PERIOD)
     )
     assert sorted((item.rcpt_tos[0], item.subject) for item in inbox.received) == [
-        ("focal@example.org", "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 2026-W07: 1 kiến nghị cần chú ý"),
+        (
+            "focal@example.org",
+            "[Theo dõi kiến nghị] Báo cáo đôn đốc tuần 7 (09/02–15/02/2026): 1 kiến nghị cần chú ý",
+        ),
         ("john@example.org", john_subject),
-        ("lan@example.org", "[Theo dõi kiến nghị] Tuần 2026-W07: 4 kiến nghị bạn phụ trách đang mở"),
+        (
+            "lan@example.org",
+            "[Theo dõi kiến nghị] Tuần 7 (09/02–15/02/2026): 4 kiến nghị bạn phụ trách đang mở",
+        ),
     ]
     assert inbox.refusals == ["RCPT john@example.org: 451 4.7.1 Greylisted, please try again"]
     assert sorted(
