@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
@@ -25,6 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -481,6 +483,50 @@ class RecommendationAdmin(RoleAwareAdmin):
                     upload.seek(0)  # validated again
             return super().changeform_view(request, object_id, form_url, extra_context)
 
+    # --- history ---
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """The item's own history (``HistoryEntry``: transitions, check-ins, evidence, updates made
+        here, through the API or by the services), oldest first, in place of Django's list of
+        ``LogEntry`` rows, which knows only what was saved through this admin. Permission and an
+        unknown id are handled as in Django's view; a page of rows costs the same few queries
+        however long the history is (the actor is read along with each row)."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            # Django's answer (its change page's too): back to the index, with a message.
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        paginator = self.get_paginator(request, selectors.recommendation_history(obj), HISTORY_PER_PAGE)
+        page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
+        history_admin = self.admin_site.get_model_admin(HistoryEntry)
+        list_url = None
+        if history_admin.has_view_permission(request):
+            # A plain lookup on the list's own foreign key, which ``lookup_allowed`` accepts.
+            changelist = reverse("admin:recommendations_historyentry_changelist")
+            list_url = f"{changelist}?{urlencode({'recommendation__id__exact': obj.pk})}"
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change history: %s") % obj,  # Django's own title, in Django's words
+            "subtitle": None,
+            "columns": _history_columns(),
+            "rows": [(entry, change_lines(entry)) for entry in page],
+            "action_list": page,  # the name Django's template gives the page, for its paginator
+            "page_range": paginator.get_elided_page_range(page.number),
+            "page_var": PAGE_VAR,
+            "pagination_required": paginator.count > HISTORY_PER_PAGE,
+            "history_list_url": list_url,
+            "module_name": str(capfirst(self.opts.verbose_name_plural)),
+            "object": obj,
+            "opts": self.opts,
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/recommendations/recommendation/object_history.html", context)
+
     # --- workflow ---
 
     def get_urls(self) -> list[URLPattern]:
@@ -581,7 +627,7 @@ class RecommendationAdmin(RoleAwareAdmin):
                     self.message_user(request, reason, messages.ERROR)
                 return None
         else:
-            form = BulkTransitionForm()
+            form = BulkTransitionForm(current_statuses=queryset.values_list("status", flat=True))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Chuyển trạng thái"),
@@ -653,6 +699,23 @@ class RecommendationAdmin(RoleAwareAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/recommendations/recommendation/import.html", context)
+
+
+# As Django's history page: rows per page.
+HISTORY_PER_PAGE = 100
+
+
+def _history_columns() -> list[str]:
+    """The history page's headings: the fields' own names (as the change page's history table)."""
+    fields = [
+        HistoryEntry._meta.get_field("created_at"),
+        HistoryEntry._meta.get_field("kind"),
+        Recommendation._meta.get_field("status"),
+        HistoryEntry._meta.get_field("actor"),
+        HistoryEntry._meta.get_field("comment"),
+        HistoryEntry._meta.get_field("changes"),
+    ]
+    return [str(capfirst(getattr(field, "verbose_name", ""))) for field in fields]
 
 
 # The request attribute that carries a service's refusal of the change form to its second pass.

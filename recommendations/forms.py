@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -170,10 +171,34 @@ class TransitionForm(forms.Form):
 
 class BulkTransitionForm(forms.Form):
     """The confirmation page also carries, per item, the version it listed (``version_<pk>``):
-    an item changed by someone else since then is refused, not moved on top of their change."""
+    an item changed by someone else since then is refused, not moved on top of their change.
 
-    to_status = forms.ChoiceField(label=_("Chuyển sang"), choices=Status.choices)
+    Nothing is chosen at first: a preselected status (the first of the list, "Mới đề xuất") would
+    be applied by a careless click. Shown with ``current_statuses``, the statuses
+    of the selected items, it offers only those that at least one of them may move to; bound to a
+    POST it takes any status of the workflow, and the service decides for each item.
+    """
+
+    to_status = forms.ChoiceField(
+        label=_("Chuyển sang"),
+        error_messages={
+            "required": _("Hãy chọn trạng thái muốn chuyển sang."),
+            "invalid_choice": _(
+                "Trạng thái đã chọn không có trong quy trình. Hãy tải lại trang rồi thử lại."
+            ),
+        },
+    )
     comment = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args: Any, current_statuses: Iterable[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        targets = list(Status)
+        if current_statuses is not None:
+            reachable = {target for status in set(current_statuses) for target in allowed_targets(status)}
+            targets = [status for status in Status if status in reachable]
+        field = self.fields["to_status"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 -- declared above
+        field.choices = [("", "---------"), *((s.value, s.label) for s in targets)]
 
     def listed_version(self, pk: int) -> int | None:
         """The version of item ``pk`` that the confirmation page showed; None if it sent none."""
