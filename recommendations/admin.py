@@ -22,6 +22,7 @@ from django.db.models import Model, Q, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -663,7 +664,8 @@ class RecommendationAdmin(RoleAwareAdmin):
             if form.is_valid():
                 upload = form.cleaned_data["file"]
                 if upload.size > settings.IMPORT_MAX_BYTES:
-                    form.add_error("file", _("Tệp quá lớn (tối đa %s byte).") % settings.IMPORT_MAX_BYTES)
+                    limit = filesizeformat(settings.IMPORT_MAX_BYTES)
+                    form.add_error("file", _("Tệp quá lớn (tối đa %s).") % limit)
                 else:
                     try:
                         rows = read_table(upload.read(), upload.name)

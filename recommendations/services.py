@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
@@ -482,8 +483,8 @@ def validate_evidence_file(upload: UploadedFile) -> str:
     if upload.size is not None and upload.size > limit:
         raise ValidationError(
             {
-                "file": _("Tệp quá lớn (%(size)s byte); giới hạn là %(limit)s byte.")
-                % {"size": upload.size, "limit": limit}
+                "file": _("Tệp quá lớn (%(size)s); giới hạn là %(limit)s.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             }
         )
     if upload.size == 0:

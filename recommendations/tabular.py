@@ -18,6 +18,7 @@ from xml.parsers import expat
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
@@ -258,7 +259,9 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
         )
     limit = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
     if sum(member.file_size for member in members) > limit:
-        raise TableError(_("Tệp XLSX khi giải nén quá lớn (tối đa %(limit)s byte).") % {"limit": limit})
+        raise TableError(
+            _("Tệp XLSX khi giải nén quá lớn (tối đa %(limit)s).") % {"limit": filesizeformat(limit)}
+        )
     for member in members:
         if member.file_size > _RATIO_FLOOR and member.file_size > MAX_PACKING_RATIO * member.compress_size:
             raise TableError(

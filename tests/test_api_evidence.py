@@ -199,13 +199,12 @@ def test_text_files_are_checked_to_their_end(rec, owner):
 
 
 def test_an_oversize_file_is_refused_with_the_limit(rec, owner, settings):
-    settings.EVIDENCE_MAX_BYTES = 1000
+    settings.EVIDENCE_MAX_BYTES = 1024
     before = _counts()
-    response = _upload(client_for(owner), "big.pdf", PDF + b"0" * 1000)
+    response = _upload(client_for(owner), "big.pdf", PDF + b"0" * (2560 - len(PDF)))
     assert response.status_code == 400
-    assert response.json()["errors"]["file"] == [
-        f"Tệp quá lớn ({len(PDF) + 1000} byte); giới hạn là 1000 byte."
-    ]
+    # Sizes as people read them, not in bytes (non-breaking spaces: a size is never split).
+    assert response.json()["errors"]["file"] == ["Tệp quá lớn (2,5\xa0KB); giới hạn là 1,0\xa0KB."]
     assert _counts() == before
 
 
@@ -221,12 +220,12 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(rec, owner, sett
 def test_a_body_over_the_request_limit_is_a_json_413_and_adds_nothing(rec, owner, settings):
     # A note, not a file: the upload check does not apply, Django's limit on a body read into
     # memory does (5 MiB by default).
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
     before = _counts()
-    response = client_for(owner).post(URL, {"kind": "note", "note": "x" * 2000}, format="json")
+    response = client_for(owner).post(URL, {"kind": "note", "note": "x" * 3000}, format="json")
     assert response.status_code == 413
     assert response.json() == {
-        "detail": "Nội dung yêu cầu vượt quá giới hạn 1000 byte.",
+        "detail": "Nội dung yêu cầu vượt quá giới hạn 2,0\xa0KB.",
         "code": "request_too_large",
     }
     assert _counts() == before

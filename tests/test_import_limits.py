@@ -109,7 +109,7 @@ def test_xlsx_that_unpacks_past_the_limit_is_refused_without_unpacking_it(settin
     content = bomb()
     assert len(content) < 64 * 1024
     error, peak = peak_memory_of_reading(content)
-    assert str(error) == f"Tệp XLSX khi giải nén quá lớn (tối đa {MB} byte)."
+    assert str(error) == "Tệp XLSX khi giải nén quá lớn (tối đa 1,0\xa0MB)."
     assert peak < MB  # the 8 MB string is never built
 
 
@@ -278,6 +278,26 @@ def test_owner_importing_a_zip_bomb_sees_the_limit_and_nothing_changes(client, s
     )
 
     assert response.status_code == 200
-    assert response.context["form"].errors["file"] == [f"Tệp XLSX khi giải nén quá lớn (tối đa {MB} byte)."]
-    assert f"Tệp XLSX khi giải nén quá lớn (tối đa {MB} byte)." in response.content.decode()
+    assert response.context["form"].errors["file"] == ["Tệp XLSX khi giải nén quá lớn (tối đa 1,0\xa0MB)."]
+    assert "Tệp XLSX khi giải nén quá lớn (tối đa 1,0\xa0MB)." in response.content.decode()
+    assert state() == before
+
+
+@pytest.mark.django_db
+def test_an_upload_past_the_import_size_limit_is_refused_with_the_limit_in_kb(client, settings):
+    settings.IMPORT_MAX_BYTES = 1024
+    mofa = OrganizationFactory(code="MOFA")
+    RecommendationFactory(code="NQ52-01", title="Chiến lược", owner_organization=mofa, due_date=None)
+    client.force_login(owner_user(mofa))
+    before = state()
+    content = ("code,title\n" + "NQ52-01,Chiến lược mới\n" * 100).encode()
+    assert len(content) > 1024
+
+    response = client.post(
+        reverse("admin:recommendations_recommendation_import"),
+        {"file": SimpleUploadedFile("import.csv", content)},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == ["Tệp quá lớn (tối đa 1,0\xa0KB)."]
     assert state() == before

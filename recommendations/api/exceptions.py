@@ -27,6 +27,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -96,8 +97,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {
-                "detail": _("Nội dung yêu cầu vượt quá giới hạn %(limit)s byte.")
-                % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+                "detail": _("Nội dung yêu cầu vượt quá giới hạn %(limit)s.")
+                % {"limit": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},
                 "code": "request_too_large",
             },
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
