@@ -148,6 +148,10 @@ DJANGO_ADMIN_MESSAGES = (
     gettext_noop("Sessions"),
 )
 
+# Translated by Django's Vietnamese catalogue, but wrongly for this admin: "History", the button
+# and breadcrumb of an item's history page, reads "Bản ghi nhớ" (a memo) there.
+DJANGO_ADMIN_RETRANSLATED_MESSAGES = (gettext_noop("History"),)
+
 # Their plurals (Vietnamese has one form). ``ngettext_lazy`` is what makemessages reads as a
 # plural; nothing formats these.
 DJANGO_ADMIN_PLURAL_MESSAGES = (

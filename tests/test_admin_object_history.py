@@ -128,6 +128,16 @@ def test_the_change_pages_history_button_opens_it(client, worked_on):
     assert f'href="{history_url(worked_on)}"' in change.content.decode()
 
 
+def test_the_history_button_and_breadcrumb_read_lich_su_not_djangos_ban_ghi_nho(client, worked_on):
+    client.force_login(admin_user())
+    change = client.get(reverse("admin:recommendations_recommendation_change", args=[worked_on.pk]))
+    button = re.search(r'<a href="[^"]*" class="historylink">(.*?)</a>', change.content.decode())
+    assert button is not None and button.group(1) == "Lịch sử"
+    html = client.get(history_url(worked_on)).content.decode()
+    breadcrumbs = re.search(r'<div class="breadcrumbs">(.*?)</div>', html, re.DOTALL).group(1)
+    assert "Lịch sử" in breadcrumbs and "Bản ghi nhớ" not in html
+
+
 def test_an_item_without_history_says_so_in_vietnamese(client):
     client.force_login(admin_user())
     html = client.get(history_url(RecommendationFactory())).content.decode()

@@ -58,7 +58,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "axes",
+    # axes itself (label "axes"), with a translatable name in the admin.
+    "recommendations.third_party_messages.AxesConfig",
 ]
 
 MIDDLEWARE = [
