@@ -126,6 +126,13 @@ VERSION_MISSING = _(
 )
 
 
+# The status to move to, in the single and the bulk status change alike.
+TARGET_STATUS_ERRORS = {
+    "required": _("Hãy chọn trạng thái muốn chuyển sang."),
+    "invalid_choice": _("Trạng thái đã chọn không có trong quy trình. Hãy tải lại trang rồi thử lại."),
+}
+
+
 class TransitionForm(forms.Form):
     """The item page's workflow form.
 
@@ -138,12 +145,7 @@ class TransitionForm(forms.Form):
 
     to_status = forms.ChoiceField(
         label=_("Chuyển sang"),
-        error_messages={
-            "required": _("Hãy chọn trạng thái muốn chuyển sang."),
-            "invalid_choice": _(
-                "Trạng thái đã chọn không có trong quy trình. Hãy tải lại trang rồi thử lại."
-            ),
-        },
+        error_messages=TARGET_STATUS_ERRORS,
     )
     comment = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     version = forms.IntegerField(
@@ -181,12 +183,7 @@ class BulkTransitionForm(forms.Form):
 
     to_status = forms.ChoiceField(
         label=_("Chuyển sang"),
-        error_messages={
-            "required": _("Hãy chọn trạng thái muốn chuyển sang."),
-            "invalid_choice": _(
-                "Trạng thái đã chọn không có trong quy trình. Hãy tải lại trang rồi thử lại."
-            ),
-        },
+        error_messages=TARGET_STATUS_ERRORS,
     )
     comment = forms.CharField(label=_("Ghi chú"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import ModuleType
 
 # (msgctxt, msgid) → (msgid_plural, msgstrs)
 Catalogue = dict[tuple[str | None, str], tuple[str | None, list[str]]]
@@ -31,3 +32,16 @@ def read_po(path: Path) -> Catalogue:
             parts[key] += ast.literal_eval(line)
     keep()
     return entries
+
+
+def ngettext_pairs(module: ModuleType) -> set[tuple[str, str]]:
+    """The (singular, plural) of each ``ngettext_lazy`` in ``module``'s source: what makemessages
+    reads as a plural."""
+    tree = ast.parse(Path(str(module.__file__)).read_text(encoding="utf-8"))
+    return {
+        (node.args[0].value, node.args[1].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "ngettext_lazy"
+        and all(isinstance(arg, ast.Constant) for arg in node.args[:2])
+    }

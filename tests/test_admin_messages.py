@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -24,7 +23,7 @@ from recommendations import django_messages
 from recommendations.django_messages import DJANGO_ADMIN_MESSAGES, DJANGO_ADMIN_PLURAL_MESSAGES
 from recommendations.models import User
 from tests.factories import RecommendationFactory, UserFactory, admin_user
-from tests.po_support import Catalogue, read_po
+from tests.po_support import Catalogue, ngettext_pairs, read_po
 
 DJANGO = Path(django.__file__).parent
 OURS = Path(django_messages.__file__).parent / "locale"
@@ -61,18 +60,6 @@ def left_in_english(app: str, domain: str = "django") -> Catalogue:
     }
 
 
-def plural_messages() -> set[tuple[str, str]]:
-    """The (singular, plural) of each ``ngettext_lazy`` in django_messages.py: what makemessages reads."""
-    tree = ast.parse(Path(django_messages.__file__).read_text(encoding="utf-8"))
-    return {
-        (node.args[0].value, node.args[1].value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "id", None) == "ngettext_lazy"
-        and all(isinstance(arg, ast.Constant) for arg in node.args[:2])
-    }
-
-
 # --- The django domain: admin, auth, sessions ----------------------------------------------------
 
 
@@ -83,10 +70,10 @@ def test_the_admin_lists_are_exactly_djangos_untranslated_messages_but_those_lef
     singular = {msgid for (context, msgid), (plural, _) in english.items() if context is None and not plural}
     plurals = {(msgid, plural) for (context, msgid), (plural, _) in english.items() if plural}
     assert len(DJANGO_ADMIN_MESSAGES) == len(set(DJANGO_ADMIN_MESSAGES))
-    assert len(DJANGO_ADMIN_PLURAL_MESSAGES) == len(plural_messages())
+    assert len(DJANGO_ADMIN_PLURAL_MESSAGES) == len(ngettext_pairs(django_messages))
     assert singular >= LEFT_OUT  # still Django's, still untranslated: still worth a reason
     assert set(DJANGO_ADMIN_MESSAGES) == singular - LEFT_OUT
-    assert plural_messages() == plurals
+    assert ngettext_pairs(django_messages) == plurals
     assert not {msgid for context, msgid in english if context is not None}
 
 
@@ -103,14 +90,14 @@ def test_every_admin_message_has_a_vietnamese_translation_keeping_its_placeholde
             translated = translation.gettext(msgid)
             assert translated != msgid, msgid
             assert sorted(PLACEHOLDER.findall(translated)) == sorted(PLACEHOLDER.findall(msgid)), msgid
-        for singular, plural in plural_messages():
+        for singular, plural in ngettext_pairs(django_messages):
             for n in (1, 8):
                 translated = translation.ngettext(singular, plural, n)
                 assert translated not in (singular, plural), singular
                 assert PLACEHOLDER.findall(translated) == PLACEHOLDER.findall(singular), singular
     with translation.override("en"):
         assert [m for m in DJANGO_ADMIN_MESSAGES if translation.gettext(m) != m] == []
-        for singular, plural in plural_messages():
+        for singular, plural in ngettext_pairs(django_messages):
             assert (translation.ngettext(singular, plural, 1), translation.ngettext(singular, plural, 8)) == (
                 singular,
                 plural,

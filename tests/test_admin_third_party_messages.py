@@ -34,7 +34,7 @@ from recommendations.third_party_messages import (
     AxesConfig,
 )
 from tests.factories import UserFactory
-from tests.po_support import read_po
+from tests.po_support import ngettext_pairs, read_po
 
 OURS = Path(third_party_messages.__file__).parent / "locale"
 TIME_ZONE = settings.TIME_ZONE
@@ -117,18 +117,6 @@ def package_msgids(label: str) -> set[str]:
     }
 
 
-def plural_messages() -> set[tuple[str, str]]:
-    """The (singular, plural) of each ``ngettext_lazy`` in the module: what makemessages reads."""
-    tree = ast.parse(Path(third_party_messages.__file__).read_text(encoding="utf-8"))
-    return {
-        (node.args[0].value, node.args[1].value)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "id", None) == "ngettext_lazy"
-        and all(isinstance(arg, ast.Constant) for arg in node.args[:2])
-    }
-
-
 def vietnamese_catalogue() -> dict[str, str]:
     """msgid → Vietnamese of our catalogue; a Vietnamese msgid (ours) is its own translation."""
     catalogue = read_po(OURS / "vi" / "LC_MESSAGES" / "django.po")
@@ -152,7 +140,7 @@ def test_every_message_of_the_apps_is_listed_translated_elsewhere_or_left_out():
     singular, plural, computed = source_messages()
     assert not set(listed()) & (LEFT_OUT | set(ALREADY_TRANSLATED))
     assert set(listed()) | LEFT_OUT | set(ALREADY_TRANSLATED) == singular
-    assert plural_messages() == plural
+    assert ngettext_pairs(third_party_messages) == plural
     assert computed == FORMATTED_BEFORE_TRANSLATION
 
 
@@ -176,7 +164,7 @@ def test_every_listed_message_has_its_vietnamese_translation_keeping_its_placeho
             assert placeholders == ["{0}"]
         else:
             assert placeholders == sorted(PLACEHOLDER.findall(msgid)), msgid
-    for singular, plural in plural_messages():
+    for singular, plural in ngettext_pairs(third_party_messages):
         assert english[(None, singular)] == (plural, [singular, plural])
         for n in (1, 4):
             with translation.override("vi"):
