@@ -99,18 +99,8 @@ def _english_date(day: datetime.date) -> str:
 
 
 def date_formatter(language: str) -> Callable[[datetime.date], str]:
-    """How dates read in ``language``, decided once per email. The returned function remembers
-    each date it formatted: the items of one email share few due dates (quarter and year ends)."""
-    format_date = _english_date if language == "en" else _vietnamese_date
-    texts: dict[datetime.date, str] = {}
-
-    def text_of(day: datetime.date) -> str:
-        text = texts.get(day)
-        if text is None:
-            text = texts[day] = format_date(day)
-        return text
-
-    return text_of
+    """How dates read in ``language``, decided once per email rather than for each row."""
+    return _english_date if language == "en" else _vietnamese_date
 
 
 def week_label(period: str, language: str) -> str:

@@ -102,7 +102,7 @@ def test_dates_read_day_first_in_vietnamese_and_with_the_month_abbreviated_in_en
     ]
     assert vietnamese(datetime.date(2026, 12, 31)) == "31/12/2026"
     assert english(datetime.date(2026, 12, 31)) == "31 Dec 2026"
-    assert english(datetime.date(2026, 12, 31)) == "31 Dec 2026"  # remembered: the same text
+    assert english(datetime.date(2026, 12, 31)) == "31 Dec 2026"  # the same text on a second call
 
 
 def test_vietnamese_digest_shows_the_week_and_due_dates_as_people_read_them(mailoutbox):
