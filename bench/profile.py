@@ -2,14 +2,17 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> .venv/bin/python bench/profile.py \
         request "/api/v1/recommendations/?page=1&page_size=100" [--user load-reader] [--repeat 20]
+    DATABASE_URL=… .venv/bin/python bench/profile.py transition [--user load-admin] [--repeat 20]
     DATABASE_URL=… .venv/bin/python bench/profile.py digest [--repeat 10]
 
 Use a database filled by ``generate_load`` (``BENCH_KEEP_DB=1 make bench`` keeps the benchmark's
 one and prints its URL). Runs with the production settings (DEBUG off) through Django's test
 client, so that what is measured is the view, its queries and its serialization, without the
 network and gunicorn. Prints the mean time, the queries of one call (count and the slowest) and
-pyinstrument's flat profile. ``digest`` sends to Django's in-memory mail backend (no SMTP) and
-records its deliveries under a far-future ISO week that no earlier run used.
+pyinstrument's flat profile. ``transition`` moves the benchmark's items between ``in_progress``
+and ``blocked``, as its transition case does, sending each one's version in ``If-Match``.
+``digest`` sends to Django's in-memory mail backend (no SMTP) and records its deliveries under a
+far-future ISO week that no earlier run used.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ from pyinstrument.renderers import ConsoleRenderer  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
 from recommendations import notifications  # noqa: E402
-from recommendations.models import ReminderDelivery, User  # noqa: E402
+from recommendations.models import Recommendation, ReminderDelivery, User  # noqa: E402
 
 
 def report(name: str, call: Any, repeat: int) -> None:
@@ -72,15 +75,42 @@ def report(name: str, call: Any, repeat: int) -> None:
     print(profiler.output(ConsoleRenderer(unicode=True, color=False, flat=True))[:8000])
 
 
+def profile_transitions(username: str, repeat: int) -> None:
+    token, _created = Token.objects.get_or_create(user=User.objects.get(username=username))
+    client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
+    items = iter(
+        Recommendation.objects.filter(code__startswith="LOAD-", status__in=["in_progress", "blocked"])
+        .order_by("code")
+        .values_list("code", "status", "version")
+    )
+
+    def call() -> None:
+        code, status, version = next(items)
+        to_status = "blocked" if status == "in_progress" else "in_progress"
+        comment = "Chờ ý kiến thống nhất (benchmark)." if to_status == "blocked" else ""
+        response = client.post(
+            f"/api/v1/recommendations/{code}/transition/",
+            {"to_status": to_status, "comment": comment},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Token {token.key}",
+            HTTP_IF_MATCH=f'"{version}"',
+        )
+        assert response.status_code == 200, response.content[:300]
+
+    report("POST transition", call, repeat)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("what", choices=("request", "digest"))
+    parser.add_argument("what", choices=("request", "transition", "digest"))
     parser.add_argument("path", nargs="?", default="/api/v1/recommendations/?page=1&page_size=100")
-    parser.add_argument("--user", default="load-reader")
+    parser.add_argument("--user", help="load-reader to read, load-admin to transition (the defaults)")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     if args.what == "request":
-        token, _created = Token.objects.get_or_create(user=User.objects.get(username=args.user))
+        token, _created = Token.objects.get_or_create(
+            user=User.objects.get(username=args.user or "load-reader")
+        )
         client = Client(HTTP_HOST=settings.ALLOWED_HOSTS[0])
 
         def call() -> None:
@@ -88,6 +118,9 @@ def main() -> None:
             assert response.status_code == 200, response.content[:300]
 
         report(f"GET {args.path}", call, args.repeat)
+        return
+    if args.what == "transition":
+        profile_transitions(args.user or "load-admin", args.repeat)
         return
     recipients = iter(notifications.recipient_ids("digest"))
     # A far-future ISO week that no earlier run has used: a sent digest is never sent again.

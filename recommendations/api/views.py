@@ -1,7 +1,9 @@
 """Views: validate the request → call one service or selector → serialize.
 
 No business rule lives here: transitions, updates and evidence go through ``services``; who may
-do what is ``roles``; the views only pre-check those rules to answer 403 before reading a body.
+do what is ``roles``. A 404 or 403 comes before anything about the body: the views check those
+rules first, or, for a transition, let the service check them on the row it locks, and check them
+themselves only when the body is refused.
 """
 
 from __future__ import annotations
@@ -352,7 +354,8 @@ class RecommendationViewSet(TrackerViewSet):
 
     def get_queryset(self) -> QuerySet[Recommendation]:
         if self.action == "transition":
-            # Only what the permission check reads: the service locks and reads the row itself.
+            # Read only when the body is refused (the service finds the item itself): what the
+            # 404 and 403 checks need.
             return Recommendation.objects.only("id", "code", "owner_organization_id")
         if self.action == "list":
             return selectors.recommendation_list_rows()
@@ -474,16 +477,27 @@ class RecommendationViewSet(TrackerViewSet):
     )
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, code: str) -> Response:
-        recommendation = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        moved = services.recommendation_transition(
-            recommendation=recommendation,
-            actor=self.actor(),
-            to_status=serializer.validated_data["to_status"],
-            comment=serializer.validated_data["comment"],
-            expected_version=expected_version(request, serializer.validated_data.get("version")),
-        )
+        try:
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            version = expected_version(request, serializer.validated_data.get("version"))
+        except Exception:
+            # Whatever is wrong with the body (unreadable, too large, invalid), a missing item (404)
+            # or a caller who may not change it (403) is told so first, as on every other endpoint.
+            self.get_object()
+            raise
+        try:
+            # The service finds the item by its code under lock and checks the caller's right to
+            # change it there (403 with the same reason), so a valid request reads the row once.
+            moved = services.recommendation_transition(
+                recommendation=_reject_nul(code),
+                actor=self.actor(),
+                to_status=serializer.validated_data["to_status"],
+                comment=serializer.validated_data["comment"],
+                expected_version=version,
+            )
+        except Recommendation.DoesNotExist:
+            raise Http404 from None
         # The service's row is the committed state: answered from it rather than read again.
         return Response(TransitionResultSerializer(moved).data, headers={"ETag": etag(moved)})
 
