@@ -37,6 +37,10 @@ def test_the_user_of_a_token_is_read_whole_with_the_databases_types():
     stored = User.objects.get(pk=user.pk)
     for field in User._meta.concrete_fields:
         assert getattr(read, field.attname) == getattr(stored, field.attname), field.name
+        # Of the same type too: SQLite gives 0/1 for booleans, which compare equal to them.
+        assert type(getattr(read, field.attname)) is type(getattr(stored, field.attname)), field.name
+    # Read from the database, as the ORM marks its rows: a save updates it rather than insert it.
+    assert (read._state.adding, read._state.db) == (False, "default")
     # Dates come back aware, as the ORM gives them (SQLite hands the driver's text otherwise).
     assert timezone.is_aware(read.last_login) and timezone.is_aware(read.date_joined)
     assert (read_token.key, read_token.user_id) == (token.key, user.pk)
