@@ -1,4 +1,5 @@
-"""Forms of the admin's workflow, evidence, import and withdrawal pages."""
+"""Forms of the admin's workflow, evidence, import and withdrawal pages, and of a person's own
+preferences."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import Evidence, Recommendation
+from .models import Evidence, Recommendation, User
 from .workflow import Status, allowed_targets
 
 
@@ -209,3 +212,28 @@ class ImportForm(forms.Form):
 
 class WithdrawEvidenceForm(forms.Form):
     reason = forms.CharField(label=_("Lý do rút minh chứng"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MyPreferencesForm(forms.Form):
+    """What a signed-in person sets for themself (``services.user_preferences_update``). A plain
+    form rather than a ModelForm on ``request.user``: validating one would already change the
+    signed-in user's attributes, before the service decides anything."""
+
+    required_css_class = "required"  # the admin's bold label
+
+    preferred_language = forms.ChoiceField(
+        label=capfirst(User._meta.get_field("preferred_language").verbose_name),
+        choices=settings.LANGUAGES,
+        help_text=_(
+            "Ngôn ngữ của trang quản trị và của thư gửi cho bạn. Menu ngôn ngữ ở góc trên chỉ đổi "
+            "giao diện trên trình duyệt đang dùng, cho đến lần lưu tùy chọn tiếp theo."
+        ),
+    )
+    receives_weekly_digest = forms.BooleanField(
+        label=capfirst(User._meta.get_field("receives_weekly_digest").verbose_name),
+        required=False,
+        help_text=_(
+            "Mỗi tuần một thư liệt kê các kiến nghị chưa hoàn thành do bạn phụ trách; không có kiến "
+            "nghị nào như vậy thì không có thư."
+        ),
+    )

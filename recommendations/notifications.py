@@ -368,6 +368,11 @@ def admin_change_url(recommendation: Recommendation | DigestItem) -> str:
     return f"{settings.SITE_URL}/admin/recommendations/recommendation/{recommendation.pk}/change/"
 
 
+def my_preferences_url() -> str:
+    """Where the recipient sets their own language and whether they get the digest."""
+    return settings.SITE_URL + reverse("my_preferences")
+
+
 # --- Rendering -----------------------------------------------------------------------------------
 
 
@@ -598,6 +603,7 @@ def render(content: Content, *, delivery_id: int | None, today: datetime.date | 
             "groups": groups,
             "language": language,
             "site_url": settings.SITE_URL,
+            "preferences_url": my_preferences_url(),
             "check_in_days": settings.CHECK_IN_LINK_MAX_AGE_DAYS,
             "overdue_days": settings.ESCALATION_OVERDUE_DAYS,
             "missed_digests": settings.ESCALATION_MISSED_DIGESTS,

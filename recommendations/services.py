@@ -19,13 +19,14 @@ from typing import Any
 
 import puremagic
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import get_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -1234,3 +1235,55 @@ def check_in_redeem(
             code="check_in_used",
         ) from error
     return entry
+
+
+# --- A person's own preferences -----------------------------------------------------------------
+
+# What a person sets for themself on the "Tùy chọn của tôi" page. The rest of an account (name,
+# organization, roles, access) stays an administrator's, in the user admin.
+OWN_PREFERENCE_FIELDS = ("preferred_language", "receives_weekly_digest")
+
+
+@transaction.atomic
+def user_preferences_update(
+    *, user: User, preferred_language: str, receives_weekly_digest: bool
+) -> list[str]:
+    """Set ``user``'s own interface and email language and whether they get the weekly digest.
+
+    Rules: only ``OWN_PREFERENCE_FIELDS`` change; the language must be one of ``settings.LANGUAGES``
+    (the model field's own validation: a refusal is a ``ValidationError`` keyed by the field).
+    The caller passes the signed-in person: an administrator changes someone else's preferences in
+    the user admin, not here. Side effects, in one transaction: the changed fields saved, and a
+    ``LogEntry`` (CHANGE, by the person themself) naming them, so that the account's history in
+    the admin shows who changed what; ``user`` then carries the saved values. Nothing is written
+    when nothing changes. Returns the names of the changed fields; a refusal changes nothing.
+    """
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    values: dict[str, Any] = {
+        "preferred_language": preferred_language,
+        "receives_weekly_digest": receives_weekly_digest,
+    }
+    before = {name: getattr(locked, name) for name in OWN_PREFERENCE_FIELDS}
+    for name, value in values.items():
+        setattr(locked, name, value)
+    others = [f.name for f in User._meta.concrete_fields if f.name not in OWN_PREFERENCE_FIELDS]
+    locked.clean_fields(exclude=others)  # and leaves the cleaned values on ``locked``
+    changed = [name for name in OWN_PREFERENCE_FIELDS if getattr(locked, name) != before[name]]
+    if not changed:
+        return []
+    locked.save(update_fields=changed)
+    with translation.override(None):
+        # Stored as msgids, as Django's admin stores its change messages: the history page
+        # translates them for whoever reads it.
+        verbose_names = {f.name: f.verbose_name for f in User._meta.concrete_fields}
+        labels = [str(verbose_names[name]) for name in changed]
+    LogEntry.objects.log_actions(
+        user_id=locked.pk,
+        queryset=[locked],
+        action_flag=CHANGE,
+        change_message=[{"changed": {"fields": labels}}],
+        single_object=True,
+    )
+    for name in changed:
+        setattr(user, name, getattr(locked, name))
+    return changed

@@ -1,4 +1,6 @@
-"""The check-in page behind the digest's one-click "still on track, no change" link.
+"""Pages outside the admin's model pages: the check-in page, and a person's own preferences.
+
+The check-in page is behind the digest's one-click "still on track, no change" link.
 
 The signed token in the link names the digest, the item and the owner it was sent to, so the
 page needs no login: opening it (GET) only shows what will be recorded and a button; pressing the
@@ -6,13 +8,19 @@ button (POST, CSRF-protected) records the check-in. A mail scanner or a browser 
 follows the link therefore records nothing, and a cross-site page cannot record it either. A
 visitor signed in as someone else is refused, so a forwarded link cannot be used by a colleague
 by mistake. Every refusal is a page that says why, with a 4xx status, and records nothing.
+
+"Tùy chọn của tôi" (``my_preferences``) is an admin page for every signed-in staff member, routed
+under ``/admin/`` through ``admin.site.admin_view`` (see ``tracker/urls.py``).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 
 from . import notifications, services
 from .errors import DomainError, NotPermitted
+from .forms import MyPreferencesForm
 from .models import Recommendation, ReminderDelivery, User
 
 # One place maps the reasons a link is refused to HTTP statuses.
@@ -104,3 +113,53 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
         except DomainError as error:
             return _refused(request, error.code, str(error))
         return _page(request, "check_in_done.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def my_preferences(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own language and weekly-digest choice, nobody else's: the page takes
+    no user id. Wrapped in ``admin.site.admin_view``, which lets in only active staff (whatever
+    their role), sends everyone else to the admin's login, and adds CSRF protection and
+    ``never_cache``."""
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 -- admin_view let in only a signed-in user
+    if request.method == "POST":
+        form = MyPreferencesForm(request.POST)
+        if form.is_valid():
+            try:
+                services.user_preferences_update(user=user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)  # keyed by field: shown beside it
+            else:
+                return _preferences_saved(request, user)
+    else:
+        form = MyPreferencesForm(
+            initial={
+                "preferred_language": user.preferred_language,
+                "receives_weekly_digest": user.receives_weekly_digest,
+            }
+        )
+    context = {**admin.site.each_context(request), "title": _("Tùy chọn của tôi"), "form": form}
+    return TemplateResponse(request, "admin/my_preferences.html", context)
+
+
+def _preferences_saved(request: HttpRequest, user: User) -> HttpResponse:
+    # The interface follows the language just saved, from this response on: the message below is
+    # in it, and the language menu's cookie, which PreferredLanguageMiddleware would put before
+    # the preference, is dropped. Set again, it would keep overriding the preference on this
+    # browser (for whoever signs in on it next, too); dropped, the saved preference rules until
+    # the person picks another language in the menu.
+    language = user.preferred_language
+    translation.activate(language)
+    request.LANGUAGE_CODE = language
+    messages.success(request, _("Đã lưu tùy chọn của bạn."))
+    # Back to the page (post/redirect/get), which now shows the saved values.
+    response = HttpResponseRedirect(request.path)
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
