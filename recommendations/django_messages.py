@@ -3,7 +3,8 @@
 
 ``DJANGO_MESSAGES`` are those of Django's core catalogue. They reach people: a NUL character in
 an API field ("Null characters are not allowed."), a malformed date or number in an admin form or
-an import, the CSRF failure page after a session expires. Our locale directory comes first
+an import. (The CSRF failure page's are not: ``views.csrf_failure`` replaces that page with our
+own, ``403_csrf.html``.) Our locale directory comes first
 (``LOCALE_PATHS``), so our translations are used; the English catalogue keeps Django's wording.
 ``tests/test_api_messages.py`` checks that each is exactly a msgid that the installed Django
 leaves untranslated in Vietnamese. Language names and the development server's welcome page are
@@ -83,24 +84,6 @@ DJANGO_MESSAGES = (
         "%(datetime)s couldn’t be interpreted in time zone %(current_timezone)s; it may be ambiguous or it may not exist."
     ),
     gettext_noop("This is not a valid IPv6 address."),
-    gettext_noop("Forbidden"),
-    gettext_noop("CSRF verification failed. Request aborted."),
-    gettext_noop(
-        "You are seeing this message because this HTTPS site requires a “Referer header” to be sent by your Web browser, but none was sent. This header is required for security reasons, to ensure that your browser is not being hijacked by third parties."
-    ),
-    gettext_noop(
-        "If you have configured your browser to disable “Referer” headers, please re-enable them, at least for this site, or for HTTPS connections, or for “same-origin” requests."
-    ),
-    gettext_noop(
-        'If you are using the <meta name="referrer" content="no-referrer"> tag or including the “Referrer-Policy: no-referrer” header, please remove them. The CSRF protection requires the “Referer” header to do strict referer checking. If you’re concerned about privacy, use alternatives like <a rel="noreferrer" …> for links to third-party sites.'
-    ),
-    gettext_noop(
-        "You are seeing this message because this site requires a CSRF cookie when submitting forms. This cookie is required for security reasons, to ensure that your browser is not being hijacked by third parties."
-    ),
-    gettext_noop(
-        "If you have configured your browser to disable cookies, please re-enable them, at least for this site, or for “same-origin” requests."
-    ),
-    gettext_noop("More information is available with DEBUG=True."),
 )
 
 # django.contrib.admin, auth and sessions (a msgid in both admin's and auth's catalogue once).

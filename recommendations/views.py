@@ -19,6 +19,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE, REASON_NO_REFERER
 from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.utils import translation
@@ -163,3 +164,11 @@ def _preferences_saved(request: HttpRequest, user: User) -> HttpResponse:
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
     return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form refused by Django's CSRF protection (``CSRF_FAILURE_VIEW``), as a page that says what
+    happened in the person's words and language. Django's own view renders a project's
+    ``403_csrf.html`` without the reason, and its fallback page speaks of "CSRF verification"."""
+    context = {"no_cookie": reason == REASON_NO_CSRF_COOKIE, "no_referer": reason == REASON_NO_REFERER}
+    return render(request, "403_csrf.html", context, status=403)

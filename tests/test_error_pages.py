@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils import translation
 
-from tests.factories import admin_user, reader_user
+from tests.factories import admin_user, owner_user, reader_user
 from tests.test_api_common import client_for
 from tracker.urls import urlpatterns as project_urlpatterns
 
@@ -180,8 +180,8 @@ def test_an_api_403_stays_json_while_the_same_refusal_in_the_admin_is_the_page(c
     }
 
 
-# English, with the language menu's cookie. These fail until recommendations/locale/en translates
-# the pages' strings: an untranslated msgid shows the Vietnamese.
+# English, with the language menu's cookie: every string of the pages is in the English catalogue
+# (an untranslated msgid would show the Vietnamese).
 @pytest.mark.django_db
 @pytest.mark.urls(__name__)
 @pytest.mark.parametrize(
@@ -209,3 +209,84 @@ def test_the_error_pages_are_english_with_the_language_cookie(page, status):
     assert re.findall(r"[^\x00-\x7f“”‘’–—…]", text) == [], text
     assert '<a href="/admin/">' in text
     assert SECRET not in html
+
+
+# --- A form refused by the CSRF protection (views.csrf_failure) ---------------------------------
+
+CSRF_HEADING = "Không gửi được biểu mẫu"
+
+
+def _refused_form(client: Client, **extra):
+    """A post of the preferences page that the CSRF protection refuses (a token that is not the
+    page's), by a signed-in owner whose preferences must stay as they were."""
+    return client.post(
+        reverse("my_preferences"),
+        {"csrfmiddlewaretoken": "x" * 64, "preferred_language": "en", "receives_weekly_digest": ""},
+        **extra,
+    )
+
+
+def _signed_in(*, with_cookie: bool) -> tuple[Client, object]:
+    client = Client(enforce_csrf_checks=True)
+    owner = owner_user(preferred_language="vi", receives_weekly_digest=True)
+    client.force_login(owner)
+    if with_cookie:
+        client.get(reverse("admin:index"))  # its language menu's form sets the CSRF cookie
+        assert "csrftoken" in client.cookies
+    return client, owner
+
+
+def _assert_csrf_page(response, owner) -> str:
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert response["Content-Language"] == "vi" and '<html lang="vi"' in html
+    assert headings(html) == [CSRF_HEADING]
+    assert f"<title>{CSRF_HEADING} | Theo dõi kiến nghị</title>" in html
+    text = main_text(html)
+    assert INDEX_LINK in text
+    assert "CSRF" not in text  # said in the person's words
+    assert "Hãy quay lại trang trước (những gì bạn đã nhập thường vẫn còn ở đó)" in text
+    owner.refresh_from_db()
+    assert (owner.preferred_language, owner.receives_weekly_digest) == ("vi", True)  # nothing saved
+    return text
+
+
+@pytest.mark.django_db
+def test_a_form_sent_from_a_stale_page_is_refused_with_a_page_that_says_so():
+    client, owner = _signed_in(with_cookie=True)
+    text = _assert_csrf_page(_refused_form(client), owner)
+    assert (
+        "Trang bạn vừa gửi đã cũ, nên biểu mẫu bị từ chối và chưa có gì được lưu: phiên đăng nhập có "
+        "thể đã hết hạn, hoặc bạn đã đăng nhập hay đăng xuất ở một thẻ khác."
+    ) in text
+    assert "cookie" not in text and "Referer" not in text
+
+
+@pytest.mark.django_db
+def test_a_browser_that_sends_no_cookie_is_told_to_allow_them():
+    client, owner = _signed_in(with_cookie=False)
+    text = _assert_csrf_page(_refused_form(client), owner)
+    assert "Trình duyệt của bạn không gửi cookie của trang này" in text
+    assert "Trang bạn vừa gửi đã cũ" not in text
+
+
+@pytest.mark.django_db
+def test_a_browser_that_sends_no_referer_over_https_is_told_to_send_it():
+    client, owner = _signed_in(with_cookie=True)
+    # Over HTTPS, without Origin or Referer, Django refuses before it looks at the token.
+    text = _assert_csrf_page(_refused_form(client, secure=True), owner)
+    assert "Trình duyệt của bạn không gửi tiêu đề “Referer”" in text
+    assert "Trang bạn vừa gửi đã cũ" not in text
+
+
+@pytest.mark.django_db
+def test_the_refused_form_page_is_english_with_the_language_cookie():
+    client, _owner = _signed_in(with_cookie=True)
+    client.cookies["django_language"] = "en"
+    response = _refused_form(client)
+    html = response.content.decode()
+    assert response.status_code == 403 and '<html lang="en"' in html
+    assert headings(html) == ["The form could not be sent"]
+    text = main_text(html)
+    assert re.findall(r"[^\x00-\x7f“”‘’–—…]", text) == [], text
+    assert "The page you sent is out of date" in text
