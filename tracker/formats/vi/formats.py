@@ -12,3 +12,7 @@ DATETIME_INPUT_FORMATS = [
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
 ]
+
+# Weeks start on Monday (Thứ Hai), as the weekly reminders' weeks do; Django's default is Sunday
+# (the admin's calendar).
+FIRST_DAY_OF_WEEK = 1
