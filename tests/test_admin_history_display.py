@@ -62,7 +62,8 @@ def test_labels_and_dates_follow_the_readers_language(updated):
     _rec, entry, _owner = updated
     with translation.override("en"):
         lines = {line.label: line.text for line in change_lines(entry)}
-    assert lines["Due date"] == "12/31/2026 → 06/30/2027"
+    # Day-first in English too (tracker/formats/en), as the dates are typed.
+    assert lines["Due date"] == "31/12/2026 → 30/06/2027"
     assert lines["Priority"].endswith("→ High")
     assert lines["Theme"] == "added chuyen-doi-so; removed an-ninh-mang"
 
