@@ -35,6 +35,10 @@ class PreferredLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Until the person's language is known, the default: reading their preference may fail (the
+        # database down), and the error page would otherwise speak whatever language this thread
+        # served last, to someone else.
+        translation.activate(settings.LANGUAGE_CODE)
         language = preferred_language(request, getattr(request, "user", None))
         translation.activate(language)
         request.LANGUAGE_CODE = language

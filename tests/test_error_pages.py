@@ -12,6 +12,7 @@ import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template import loader
 from django.test import Client
@@ -142,6 +143,23 @@ def test_a_view_that_raises_gets_the_500_page_in_vietnamese():
     # It does not claim that nothing was saved: a bulk action saves item by item.
     assert "Những gì bạn vừa gửi có thể đã được lưu hoặc chưa." in text
     assert re.search(r"kèm thời điểm xảy ra lỗi \(\d\d:\d\d \d\d-\d\d-\d{4}\)", text)
+
+
+@pytest.mark.django_db
+def test_a_failure_while_finding_the_persons_language_is_reported_in_vietnamese(monkeypatch):
+    # The thread served someone in English last; then the database fails while the middleware reads
+    # the next person's preference (their session's user).
+    client = Client(raise_request_exception=False)
+    client.force_login(reader_user())
+
+    def database_down(request: HttpRequest) -> None:
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr("django.contrib.auth.middleware.auth.get_user", database_down)
+    with translation.override("en"):
+        response = client.get("/admin/")
+    assert response.status_code == 500
+    assert headings(response.content.decode()) == [HEADINGS[500]]
 
 
 def test_the_500_page_needs_no_request_no_database_and_no_urlconf(settings):
