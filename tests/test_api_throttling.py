@@ -152,3 +152,27 @@ def test_concurrent_requests_through_redis_let_exactly_the_rate_through(redis_ca
         thread.join()
     assert (results.count(True), results.count(False)) == (100, 140)
     assert redis_cache.get(f"throttle_user_7:{int(WINDOW_START // 60)}") == 100
+
+
+def test_the_redis_backend_counts_a_window_and_reads_the_previous_one_at_once(redis_cache):
+    assert redis_cache.count_in_window("now", "before", timeout=121) == (1, 0)
+    redis_cache.set("before", 40)
+    assert redis_cache.count_in_window("now", "before", timeout=121) == (2, 40)
+    client = redis_cache._cache.get_client()
+    # The expiry is set when the counter is created, and kept (not pushed back) as it counts.
+    assert 0 < client.ttl(redis_cache.make_key("now")) <= 121
+    client.expire(redis_cache.make_key("now"), 30)
+    redis_cache.count_in_window("now", "before", timeout=121)
+    assert 0 < client.ttl(redis_cache.make_key("now")) <= 30
+    assert redis_cache.get("now") == 3
+
+
+def test_a_request_checked_against_redis_takes_one_round_trip(redis_cache, monkeypatch):
+    client = redis_cache._cache.get_client(write=True)
+    ask(WINDOW_START, cache=redis_cache)  # loads the script into Redis
+    commands: list[Any] = []
+    real = client.execute_command
+    monkeypatch.setattr(client, "execute_command", lambda *a, **k: commands.append(a[0]) or real(*a, **k))
+    assert ask(WINDOW_START + 1, cache=redis_cache)[0] is True
+    assert commands == ["EVALSHA"]
+    assert redis_cache.get(f"throttle_user_7:{int(WINDOW_START // 60)}") == 2

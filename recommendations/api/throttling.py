@@ -7,7 +7,8 @@ request is let through when the current window's count, plus the previous window
 weighted by how much of it still lies within one period of now, stays within the rate (a
 "sliding window counter"). That is one read and one atomic increment, whatever the rate, and a
 burst at a window's edge is still held to the rate, as with DRF's list. Refused requests are
-not counted, as with DRF's.
+not counted, as with DRF's. On Redis the read and the count are one round trip
+(``tracker.cache.RedisCache.count_in_window``).
 """
 
 from __future__ import annotations
@@ -40,25 +41,31 @@ class SlidingWindowCounterMixin(SimpleRateThrottle):
             return True
         window, offset = divmod(self.timer(), self.duration)
         current_key, previous_key = f"{key}:{int(window)}", f"{key}:{int(window) - 1}"
-        previous = int(self.cache.get(previous_key, 0))
         # Counted first and taken back if refused: of concurrent requests that the last
         # places left are contested by, exactly as many pass as there are places.
-        current = self._increment(current_key)
+        current, previous = self._count(current_key, previous_key)
         if current + previous * (1 - offset / self.duration) > self.num_requests:
             self._take_back(current_key)
             self.wait_seconds = self._wait(current - 1, previous, offset)
             return False
         return True
 
-    def _increment(self, key: str) -> int:
+    def _count(self, current_key: str, previous_key: str) -> tuple[int, int]:
+        """This request counted in the current window: (its count now, the previous window's)."""
+        # The counter outlives its window by one more, where it is the "previous" one.
+        lifetime = 2 * self.duration + 1
+        count_in_window = getattr(self.cache, "count_in_window", None)
+        if count_in_window is not None:  # Redis (tracker/cache.py): one round trip
+            current, previous = count_in_window(current_key, previous_key, timeout=lifetime)
+            return int(current), int(previous)
+        previous = int(self.cache.get(previous_key, 0))
         try:
-            return int(self.cache.incr(key))
+            return int(self.cache.incr(current_key)), previous
         except ValueError:
-            # The window's first request. The counter outlives the window by one more, where it
-            # is the "previous" one.
-            if self.cache.add(key, 1, timeout=2 * self.duration + 1):
-                return 1
-            return int(self.cache.incr(key))  # another request created it in between
+            # The window's first request.
+            if self.cache.add(current_key, 1, timeout=lifetime):
+                return 1, previous
+            return int(self.cache.incr(current_key)), previous  # another request created it in between
 
     def _take_back(self, key: str) -> None:
         # Already expired, if it raises: nothing left to take back.
