@@ -6,19 +6,17 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
-from weakref import WeakKeyDictionary
 
 from django.contrib.auth.models import Group
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, CharField, Count, F, Field, Model, Prefetch, Q, QuerySet, Value, When
-from django.db.models.expressions import Col
 from django.db.models.functions import TruncWeek
 from django.db.models.lookups import In
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from . import roles
+from . import roles, rows
 from .models import (
     Evidence,
     HistoryEntry,
@@ -34,11 +32,10 @@ from .workflow import DONE_STATUSES, OPEN_STATUSES, Status, Timeliness
 
 
 def _token_user_sql(connection: BaseDatabaseWrapper) -> str:
-    quote = connection.ops.quote_name
-
     def column(model: type[Model], name: str) -> str:
-        return quote(cast(str, cast(Field, model._meta.get_field(name)).column))
+        return rows.column(connection, model, name)
 
+    quote = connection.ops.quote_name
     groups: Any = User._meta.get_field("groups")
     user_columns = ", ".join(f"u.{column(User, field.name)}" for field in User._meta.concrete_fields)
     selected = f"{user_columns}, t.{column(Token, 'created')} AS token_created, g.{column(Group, 'name')}"
@@ -53,54 +50,30 @@ def _token_user_sql(connection: BaseDatabaseWrapper) -> str:
     )
 
 
-# Per connection: the query's SQL and, for each column that needs one, the conversions the ORM
-# would apply to it (dates are text on SQLite), worked out once rather than on every request.
-_TOKEN_USER_QUERIES: WeakKeyDictionary[BaseDatabaseWrapper, tuple[str, list[tuple[int, Col, list[Any]]]]] = (
-    WeakKeyDictionary()
-)
-
-
-def _token_user_query(connection: BaseDatabaseWrapper) -> tuple[str, list[tuple[int, Col, list[Any]]]]:
-    query = _TOKEN_USER_QUERIES.get(connection)
-    if query is None:
-        columns = [(field, Col(User._meta.db_table, field)) for field in User._meta.concrete_fields]
-        created = cast(Field, Token._meta.get_field("created"))
-        columns.append((created, Col(Token._meta.db_table, created)))
-        conversions = []
-        for index, (field, expression) in enumerate(columns):
-            converters = connection.ops.get_db_converters(expression) + field.get_db_converters(connection)
-            if converters:
-                conversions.append((index, expression, converters))
-        query = _TOKEN_USER_QUERIES[connection] = (_token_user_sql(connection), conversions)
-    return query
-
-
 def token_user(key: str) -> tuple[User, Token] | None:
     """The user of an API token, with their role groups, in one query; None for an unknown key.
 
     Every API request starts here. DRF's own lookup, the token with its user and then the groups
     for the role check, took two ORM queries whose building alone cost a third of the CPU time of
-    the cheapest request (``bench/profile.py``). This one is written from the models' own columns,
-    its values converted as the ORM converts them, and the user built by ``Model.from_db``, as
-    the ORM builds it (Django's ``raw()`` did the same at twice the CPU time).
+    the cheapest request (``bench/profile.py``). This one is written once per connection from the
+    models' own columns (``rows``); its values are converted and the user built as the ORM would
+    (Django's ``raw()`` did the same at twice the CPU time).
     """
     using = router.db_for_read(User)
     connection = connections[using]
-    sql, conversions = _token_user_query(connection)
+    user_fields = User._meta.concrete_fields
+    created = cast(Field, Token._meta.get_field("created"))
+    query = rows.prepared(connection, "token_user", [*user_fields, created], _token_user_sql)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key])
+        cursor.execute(query.sql, [key])
         # One row per group; one with no group name when the user has none.
-        rows = cursor.fetchall()
-    if not rows:
+        found = cursor.fetchall()
+    if not found:
         return None
-    values = list(rows[0])
-    for index, expression, converters in conversions:
-        for converter in converters:
-            values[index] = converter(values[index], expression, connection)
-    fields = User._meta.concrete_fields
-    user = User.from_db(using, [field.attname for field in fields], values[: len(fields)])
-    roles.remember_group_names(user, {row[-1] for row in rows if row[-1] is not None})
-    token = Token(key=key, user=user, created=values[len(fields)])
+    values = query.convert(found[0], connection)
+    user = rows.instance(User, using, user_fields, values)
+    roles.remember_group_names(user, {row[-1] for row in found if row[-1] is not None})
+    token = Token(key=key, user=user, created=values[len(user_fields)])
     token._state.adding, token._state.db = False, using
     return user, token
 

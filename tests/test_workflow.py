@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from recommendations import services
@@ -210,3 +211,29 @@ def test_transition_locks_the_row():
     first_select = next(q["sql"] for q in queries if "recommendations_recommendation" in q["sql"])
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in first_select
+
+
+@pytest.mark.parametrize("key", ["code", "pk", "instance"])
+def test_the_transitions_locked_read_builds_the_item_as_the_orm_does(key):
+    """The transition reads its row in SQL of its own (``services._lock_for_transition``): the
+    same values, of the same types (dates are text on SQLite until converted), the rest deferred."""
+    rec = _in_status(Status.IMPLEMENTED)
+    rec.due_date = datetime.date(2027, 3, 31)
+    rec.completed_at = datetime.datetime(2027, 3, 30, 9, 15, 30, 123456, tzinfo=datetime.UTC)
+    rec.save(update_fields=["due_date", "completed_at"])
+    expected = Recommendation.objects.only(*services.TRANSITION_FIELDS).get(pk=rec.pk)
+    with transaction.atomic():
+        locked = services._lock_for_transition({"code": rec.code, "pk": rec.pk, "instance": rec}[key])
+    assert locked.get_deferred_fields() == expected.get_deferred_fields()
+    assert "quote" in locked.get_deferred_fields()
+    assert locked._state.adding is False and locked._state.db == "default"
+    for name in services.TRANSITION_FIELDS:
+        value, wanted = getattr(locked, name), getattr(expected, name)
+        assert (value, type(value)) == (wanted, type(wanted)), name
+    assert isinstance(locked.completed_at, datetime.datetime) and locked.completed_at.tzinfo is not None
+    assert isinstance(locked.due_date, datetime.date)
+
+
+def test_the_transitions_locked_read_of_an_unknown_code_is_does_not_exist():
+    with transaction.atomic(), pytest.raises(Recommendation.DoesNotExist):
+        services._lock_for_transition("NO-SUCH-ITEM")
