@@ -108,6 +108,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests on a file, not in memory, so that a Celery worker started by the reminder integration
     # test reads the same data; one file per test run so that concurrent runs never share it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "DATABASE_PREPARED_STATEMENTS", default=True
+):
+    # Parameters sent apart from the SQL, so that psycopg prepares a statement on a connection
+    # once it has run there 5 times: PostgreSQL then no longer parses and plans it on every
+    # request (the same statements of every transition, every token lookup). Django's default
+    # interpolates the parameters into the SQL text, which cannot be prepared. Turn it off
+    # behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode
+    # before 1.21).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "recommendations.User"
